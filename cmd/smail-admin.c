@@ -1,0 +1,202 @@
+/* smail-admin: the operator's tool.  Access to the portal directory is
+ * its authority; it authenticates no account. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "smail.h"
+
+static const char usage[] =
+    "smail-admin [-q] [-d DIR] COMMAND ...\n"
+    "  init [--pwhash interactive|moderate|sensitive]\n"
+    "                              create the portal\n"
+    "  add [-n \"First Last\"] ADDR  provision an active account\n"
+    "  invite [-n \"First Last\"] ADDR\n"
+    "                              provision an invited account, mail its token\n"
+    "  list                        ADDR, STATE and CREATED of every account\n"
+    "  unlock ADDR                 end a lockout\n"
+    "  approve ADDR --recovery-key-file FILE\n"
+    "                              complete a waiting reset or re-invitation\n"
+    "  flush                       deliver queued notifications\n"
+    "common options: -d/--dir DIR, --password-file FILE, --password-fd N,\n"
+    "  -q/--quiet, -h/--help, -V/--version\n";
+
+enum { OPT_PWHASH = SM_OPT_FIRST_FREE };
+
+static int
+operand(int argc, int want, const char *cmd)
+{
+	if (argc - optind != want) {
+		sm_err(EX_USAGE, "%s: %s", cmd, want ? "give one address" :
+		    "takes no operands");
+		sm_usage(usage);
+	}
+	return 0;
+}
+
+static int
+cmd_add(sm_portal *p, const struct sm_opts *o, const char *addr,
+    const char *name)
+{
+	struct sm_account a;
+	char *canon, *pw = NULL, *first = NULL, *last = NULL;
+	int rc;
+
+	if ((rc = sm_addr_canon(addr, &canon)) != 0)
+		return rc;
+	if ((rc = sm_name_check(name)) != 0)
+		goto out;
+	if ((rc = sm_store_begin(p, 0)) != 0)
+		goto out;
+	rc = sm_account_get(p, canon, &a);
+	sm_store_end(p);
+	if (rc == 0) {
+		sm_account_free(&a);
+		rc = sm_err(EX_CANTCREAT, "%s: the account already exists", addr);
+		goto out;
+	}
+	if (rc != EX_NOUSER)
+		goto out;
+	if ((rc = sm_read_password(o, "New password: ", 1, &pw)) != 0)
+		goto out;
+	sm_name_split(name, &first, &last);
+	if ((rc = sm_policy_check(p, pw, addr, first, last)) != 0)
+		goto out;
+	if ((rc = sm_account_add(p, addr, name, pw)) == 0)
+		sm_note("%s: account created", addr);
+out:
+	if (pw)
+		sm_secret_free(pw);
+	free(first);
+	free(last);
+	free(canon);
+	return rc;
+}
+
+static int
+cmd_invite(sm_portal *p, const char *addr, const char *name)
+{
+	unsigned char *sk = sm_secret_alloc(32);
+	int have, rc;
+
+	if ((rc = sm_name_check(name)) != 0)
+		goto out;
+	have = sm_recovery_key_load(p, NULL, sk);
+	if (have > 1) {
+		rc = have;
+		goto out;
+	}
+	rc = sm_account_invite(p, addr, name, have ? sk : NULL,
+	    "The portal's operator");
+	if (rc == 0)
+		sm_note("%s: invited", addr);
+out:
+	sm_secret_free(sk);
+	return rc;
+}
+
+static int
+cmd_approve(sm_portal *p, const char *addr, const char *keyfile)
+{
+	unsigned char *sk;
+	int rc;
+
+	if (!keyfile) {
+		sm_err(EX_USAGE, "approve: give --recovery-key-file FILE");
+		sm_usage(usage);
+	}
+	sk = sm_secret_alloc(32);
+	rc = sm_recovery_key_load(p, keyfile, sk);
+	if (rc == 1)
+		rc = sm_approve(p, addr, sk);
+	sm_secret_free(sk);
+	return rc;
+}
+
+static int
+cmd_flush(sm_portal *p)
+{
+	unsigned done, left;
+	int rc;
+
+	if ((rc = sm_mail_flush(p, &done, &left)) != 0)
+		return rc;
+	sm_note("%u delivered, %u still queued", done, left);
+	return left ? EX_TEMPFAIL : 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		SM_LONGOPTS_COMMON,
+		{ "name", required_argument, 0, 'n' },
+		{ "recovery-key-file", required_argument, 0, SM_OPT_RKEYFILE },
+		{ "pwhash", required_argument, 0, OPT_PWHASH },
+		{ 0, 0, 0, 0 }
+	};
+	struct sm_opts o;
+	const char *name = NULL, *keyfile = NULL, *pwhash = NULL, *cmd;
+	sm_portal *p = NULL;
+	int c, rc;
+
+	sm_init(argv[0]);
+	sm_opts_init(&o);
+	while ((c = getopt_long(argc, argv, "d:n:qhV", longopts, NULL)) != -1) {
+		if (sm_opts_common(&o, c, optarg, usage))
+			continue;
+		switch (c) {
+		case 'n':
+			name = optarg;
+			break;
+		case SM_OPT_RKEYFILE:
+			keyfile = optarg;
+			break;
+		case OPT_PWHASH:
+			pwhash = optarg;
+			break;
+		default:
+			sm_usage(usage);
+		}
+	}
+	if (optind >= argc)
+		sm_usage(usage);
+	cmd = argv[optind++];
+
+	if (strcmp(cmd, "init") == 0) {
+		operand(argc, 0, cmd);
+		if (pwhash && strcmp(pwhash, "interactive") &&
+		    strcmp(pwhash, "moderate") && strcmp(pwhash, "sensitive")) {
+			sm_err(EX_USAGE, "--pwhash: '%s' is not interactive, "
+			    "moderate or sensitive", pwhash);
+			sm_usage(usage);
+		}
+		rc = sm_portal_init(o.dir, pwhash);
+		if (rc == 0)
+			sm_note("portal created");
+		return rc;
+	}
+	if (strcmp(cmd, "add") && strcmp(cmd, "invite") && strcmp(cmd, "list") &&
+	    strcmp(cmd, "unlock") && strcmp(cmd, "approve") && strcmp(cmd, "flush")) {
+		sm_err(EX_USAGE, "%s: unknown command", cmd);
+		sm_usage(usage);
+	}
+	operand(argc, strcmp(cmd, "list") && strcmp(cmd, "flush") ? 1 : 0, cmd);
+	if ((rc = sm_portal_open(o.dir, &p)) != 0)
+		return rc;
+	if (strcmp(cmd, "add") == 0)
+		rc = cmd_add(p, &o, argv[optind], name);
+	else if (strcmp(cmd, "invite") == 0)
+		rc = cmd_invite(p, argv[optind], name);
+	else if (strcmp(cmd, "list") == 0)
+		rc = sm_account_list(p, stdout);
+	else if (strcmp(cmd, "unlock") == 0) {
+		if ((rc = sm_account_unlock(p, argv[optind])) == 0)
+			sm_note("%s: unlocked", argv[optind]);
+	} else if (strcmp(cmd, "approve") == 0)
+		rc = cmd_approve(p, argv[optind], keyfile);
+	else
+		rc = cmd_flush(p);
+	sm_portal_close(p);
+	return rc;
+}

@@ -1,0 +1,312 @@
+/*
+ * notify.c: notification mail (SPEC §5).
+ *
+ * Every notification is an RFC 5322 message written into the portal's
+ * queue, a Maildir: staged in queue/tmp before the transaction that
+ * needs it commits, moved into queue/new after, then delivered before
+ * the command exits.  With no smtp_url, delivery is a rename into the
+ * portal's own Maildir mail/, which stands for the recipients'
+ * mailboxes.  A mail that cannot be delivered stays queued for
+ * "smail-admin flush".
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "smail.h"
+
+static char *
+hostname(void)
+{
+	char h[256];
+	size_t i;
+
+	if (gethostname(h, sizeof h) < 0 || !h[0])
+		strcpy(h, "localhost");
+	h[sizeof h - 1] = 0;
+	for (i = 0; h[i]; i++)
+		if (h[i] == '/' || h[i] == ':' || (unsigned char)h[i] <= 0x20 ||
+		    h[i] == '<' || h[i] == '>' || h[i] == '@')
+			h[i] = '_';
+	return sm_xstrdup(h);
+}
+
+static char *
+unique_name(void)
+{
+	struct timeval tv;
+	unsigned char r[8];
+	char hex[17], *host, *name;
+
+	gettimeofday(&tv, NULL);
+	randombytes_buf(r, sizeof r);
+	sm_hex(hex, r, sizeof r);
+	host = hostname();
+	name = sm_xasprintf("%lld.M%ldP%ldR%s.%s", (long long)tv.tv_sec,
+	    (long)tv.tv_usec, (long)getpid(), hex, host);
+	free(host);
+	return name;
+}
+
+static int
+is_ascii(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] >= 0x80)
+			return 0;
+	return 1;
+}
+
+/* An unstructured header value, RFC 2047 encoded when not ASCII. */
+static void
+header_text(sm_buf *b, const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (is_ascii(s, n)) {
+		for (i = 0; i < n; i++)
+			sm_buf_putc(b, (s[i] == '\r' || s[i] == '\n') ? ' ' : s[i]);
+		return;
+	}
+	/* Encoded words of at most 45 input bytes, never splitting a
+	 * UTF-8 sequence. */
+	for (i = 0; i < n; ) {
+		size_t take = n - i > 45 ? 45 : n - i, len;
+		char *enc;
+		while (i + take < n && ((unsigned char)s[i + take] & 0xc0) == 0x80)
+			take--;
+		len = sodium_base64_ENCODED_LEN(take, sodium_base64_VARIANT_ORIGINAL);
+		enc = sm_xmalloc(len);
+		sodium_bin2base64(enc, len, (const unsigned char *)s + i, take,
+		    sodium_base64_VARIANT_ORIGINAL);
+		sm_buf_printf(b, "%s=?UTF-8?B?%s?=", i ? "\n " : "", enc);
+		free(enc);
+		i += take;
+	}
+}
+
+static void
+compose(const sm_portal *p, const struct sm_mail *m, sm_buf *out)
+{
+	char date[64], id[33], *host;
+	unsigned char r[16];
+	time_t now = (time_t)sm_now();
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+	randombytes_buf(r, sizeof r);
+	sm_hex(id, r, sizeof r);
+	host = hostname();
+	sm_buf_printf(out, "Date: %s\n", date);
+	sm_buf_printf(out, "Message-ID: <%s@%s>\n", id, host);
+	if (p->cfg.smtp_from) {
+		sm_buf_puts(out, "From: ");
+		header_text(out, p->cfg.smtp_from);
+		sm_buf_putc(out, '\n');
+	} else
+		sm_buf_printf(out, "From: Secure Mail Portal <smail@%s>\n", host);
+	sm_buf_printf(out, "To: <%s>\n", m->to);
+	sm_buf_puts(out, "Subject: ");
+	header_text(out, m->subject);
+	sm_buf_puts(out, "\nMIME-Version: 1.0\n"
+	    "Content-Type: text/plain; charset=utf-8\n");
+	sm_buf_printf(out, "Content-Transfer-Encoding: %s\n",
+	    is_ascii(m->body.p, m->body.len) ? "7bit" : "8bit");
+	sm_buf_puts(out, "Auto-Submitted: auto-generated\n\n");
+	sm_buf_put(out, m->body.p, m->body.len);
+	free(host);
+}
+
+int
+sm_mail_stage(sm_portal *p, const struct sm_mail *m, char **name)
+{
+	sm_buf text = { 0 };
+	char *n = unique_name(), *path;
+	int rc;
+
+	compose(p, m, &text);
+	path = sm_xasprintf("%s/queue/tmp/%s", p->dir, n);
+	rc = sm_write_file(path, text.p, text.len);
+	free(path);
+	sm_buf_free(&text);
+	if (rc) {
+		free(n);
+		return rc;
+	}
+	*name = n;
+	return 0;
+}
+
+/* Overwrites a file that may hold a token, then removes it. */
+static void
+wipe(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	char zero[4096] = { 0 };
+
+	if (fd >= 0) {
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+			off_t left = st.st_size;
+			while (left > 0) {
+				size_t n = left > (off_t)sizeof zero ? sizeof zero : (size_t)left;
+				if (write(fd, zero, n) < 0)
+					break;
+				left -= (off_t)n;
+			}
+			fsync(fd);
+		}
+		close(fd);
+	}
+	unlink(path);
+}
+
+void
+sm_mail_discard(sm_portal *p, const char *name)
+{
+	char *path = sm_xasprintf("%s/queue/tmp/%s", p->dir, name);
+
+	wipe(path);
+	free(path);
+}
+
+static int
+deliver(sm_portal *p, const char *name)
+{
+	char *from = sm_xasprintf("%s/queue/new/%s", p->dir, name);
+	char *to = sm_xasprintf("%s/mail/new/%s", p->dir, name);
+	char *dir = sm_xasprintf("%s/mail/new", p->dir);
+	int rc = 0;
+
+	if (p->cfg.smtp_url) {
+		sm_warn("%s: SMTP delivery is not available in this version; "
+		    "the mail stays queued", name);
+		rc = EX_TEMPFAIL;
+	} else if (rename(from, to) < 0) {
+		if (errno != ENOENT)   /* ENOENT: a flush delivered it */
+			rc = sm_err(EX_IOERR, "%s: %s", to, strerror(errno));
+	} else
+		rc = sm_fsync_dir(dir);
+	free(from);
+	free(to);
+	free(dir);
+	return rc;
+}
+
+int
+sm_mail_post(sm_portal *p, const char *name)
+{
+	char *from = sm_xasprintf("%s/queue/tmp/%s", p->dir, name);
+	char *to = sm_xasprintf("%s/queue/new/%s", p->dir, name);
+	char *dir = sm_xasprintf("%s/queue/new", p->dir);
+	int rc = 0;
+
+	if (rename(from, to) < 0)
+		rc = sm_err(EX_IOERR, "%s: %s", to, strerror(errno));
+	else
+		rc = sm_fsync_dir(dir);
+	free(from);
+	free(to);
+	free(dir);
+	if (rc)
+		return rc;
+	/* A delivery failure leaves the mail queued; the command that
+	 * queued it has done its work. */
+	if (deliver(p, name) != 0)
+		sm_warn("notification queued; 'smail-admin flush' delivers it");
+	return 0;
+}
+
+int
+sm_mail_flush(sm_portal *p, unsigned *delivered, unsigned *left)
+{
+	char *dir = sm_xasprintf("%s/queue/new", p->dir);
+	char *tmpdir = sm_xasprintf("%s/queue/tmp", p->dir);
+	DIR *d;
+	struct dirent *e;
+	struct stat st;
+	int rc = 0;
+
+	*delivered = *left = 0;
+	/* Staged mail whose command died before it committed: a day old
+	 * is surely abandoned. */
+	if ((d = opendir(tmpdir))) {
+		while ((e = readdir(d))) {
+			char *path;
+			if (e->d_name[0] == '.')
+				continue;
+			path = sm_xasprintf("%s/%s", tmpdir, e->d_name);
+			if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+			    st.st_mtime < sm_now() - 86400)
+				wipe(path);
+			free(path);
+		}
+		closedir(d);
+	}
+	if (!(d = opendir(dir))) {
+		rc = sm_err(EX_IOERR, "%s: %s", dir, strerror(errno));
+		goto out;
+	}
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (deliver(p, e->d_name) == 0)
+			(*delivered)++;
+		else
+			(*left)++;
+	}
+	closedir(d);
+out:
+	free(dir);
+	free(tmpdir);
+	return rc;
+}
+
+static int
+shell_safe(const char *s)
+{
+	for (; *s; s++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789-_./@+=:,%", *s))
+			return 0;
+	return 1;
+}
+
+char *
+sm_mail_command(const sm_portal *p, const char *cmd, const char *args)
+{
+	char *def = sm_portal_default_dir(), *s;
+
+	if (def && strcmp(def, p->dir) == 0)
+		s = sm_xasprintf("%s %s", cmd, args);
+	else if (shell_safe(p->dir))
+		s = sm_xasprintf("%s -d %s %s", cmd, p->dir, args);
+	else {
+		sm_buf q = { 0 };
+		const char *c;
+		sm_buf_putc(&q, '\'');
+		for (c = p->dir; *c; c++) {
+			if (*c == '\'')
+				sm_buf_puts(&q, "'\\''");
+			else
+				sm_buf_putc(&q, *c);
+		}
+		sm_buf_putc(&q, '\'');
+		sm_buf_putc(&q, 0);
+		s = sm_xasprintf("%s -d %s %s", cmd, (char *)q.p, args);
+		sm_buf_free(&q);
+	}
+	free(def);
+	return s;
+}

@@ -1,0 +1,454 @@
+/*
+ * portal.c: the portal directory: where it is, whether it is safe,
+ * its config and identity, and making a new one.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "smail.h"
+
+#define META_MAGIC "SMP1"
+enum { M_VERSION = 1, M_ID, M_RECOVERY_PK, M_CREATED };
+
+static const char *const maildirs[] = { "queue", "mail" };
+static const char *const subdirs[] = { "tmp", "new", "cur" };
+
+char *
+sm_portal_default_dir(void)
+{
+	const char *x = getenv("XDG_DATA_HOME"), *h = getenv("HOME");
+
+	if (x && *x == '/')
+		return sm_xasprintf("%s/smail", x);
+	if (h && *h == '/')
+		return sm_xasprintf("%s/.local/share/smail", h);
+	return NULL;
+}
+
+static char *
+absolute(const char *dir)
+{
+	char cwd[4096];
+	size_t n;
+	char *s;
+
+	if (dir[0] == '/')
+		s = sm_xstrdup(dir);
+	else if (getcwd(cwd, sizeof cwd))
+		s = sm_xasprintf("%s/%s", cwd, dir);
+	else
+		return NULL;
+	n = strlen(s);
+	while (n > 1 && s[n - 1] == '/')
+		s[--n] = 0;
+	return s;
+}
+
+char *
+sm_portal_path(const sm_portal *p, const char *name)
+{
+	return sm_xasprintf("%s/%s", p->dir, name);
+}
+
+/* One portal path: not a symlink, ours, no group or other bits. */
+static int
+safe(const char *path, int want_dir)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return sm_err(errno == ENOENT ? EX_NOINPUT : EX_IOERR, "%s: %s",
+		    path, strerror(errno));
+	if (S_ISLNK(st.st_mode))
+		return sm_err(EX_CONFIG, "%s: is a symbolic link: unsafe portal", path);
+	if (st.st_uid != geteuid())
+		return sm_err(EX_CONFIG, "%s: not owned by you: unsafe portal", path);
+	if (st.st_mode & 077)
+		return sm_err(EX_CONFIG, "%s: group or others have access (mode "
+		    "%03o): unsafe portal", path, (unsigned)(st.st_mode & 0777));
+	if (want_dir == 1 && !S_ISDIR(st.st_mode))
+		return sm_err(EX_CONFIG, "%s: not a directory", path);
+	if (want_dir == 0 && !S_ISREG(st.st_mode))
+		return sm_err(EX_CONFIG, "%s: not a regular file", path);
+	return 0;
+}
+
+static int
+check_tree(const char *dir)
+{
+	DIR *d;
+	struct dirent *e;
+	int rc = 0;
+	size_t i, j;
+
+	if (!(d = opendir(dir)))
+		return sm_err(EX_IOERR, "%s: %s", dir, strerror(errno));
+	while (rc == 0 && (e = readdir(d))) {
+		char *path;
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		path = sm_xasprintf("%s/%s", dir, e->d_name);
+		rc = safe(path, -1);
+		free(path);
+	}
+	closedir(d);
+	for (i = 0; rc == 0 && i < 2; i++)
+		for (j = 0; rc == 0 && j < 3; j++) {
+			char *path = sm_xasprintf("%s/%s/%s", dir, maildirs[i], subdirs[j]);
+			rc = safe(path, 1);
+			free(path);
+		}
+	return rc;
+}
+
+static int
+load_config(sm_portal *p)
+{
+	char *path = sm_portal_path(p, "config"), *text;
+	size_t len;
+	int rc;
+
+	sm_config_defaults(&p->cfg);
+	rc = sm_read_file(path, 1 << 20, &text, &len);
+	if (rc == 0) {
+		rc = sm_config_parse(&p->cfg, path, text, len);
+		free(text);
+	} else if (rc == EX_NOINPUT)
+		rc = EX_CONFIG;
+	free(path);
+	return rc;
+}
+
+static int
+load_meta(sm_portal *p)
+{
+	unsigned char *v;
+	const unsigned char *f;
+	size_t n, fn;
+	unsigned tag;
+	sm_rd r;
+	int rc, have = 0;
+
+	if ((rc = sm_store_begin(p, 0)) != 0)
+		return rc;
+	rc = sm_store_get(p, "meta", &v, &n);
+	sm_store_end(p);
+	if (rc == 1)
+		return sm_err(EX_CONFIG, "%s: the store has no portal identity", p->dir);
+	if (rc)
+		return rc;
+	if (sm_rd_begin(&r, v, n, META_MAGIC) < 0)
+		goto bad;
+	while ((rc = sm_rd_next(&r, &tag, &f, &fn)) == 1) {
+		if (tag == M_ID && fn == 16) {
+			memcpy(p->id, f, 16);
+			have |= 1;
+		} else if (tag == M_RECOVERY_PK && fn == 32) {
+			memcpy(p->recovery_pk, f, 32);
+			have |= 2;
+		}
+	}
+	if (rc < 0 || have != 3)
+		goto bad;
+	free(v);
+	sm_hex(p->idhex, p->id, 16);
+	return 0;
+bad:
+	free(v);
+	return sm_err(EX_CONFIG, "%s: the portal identity record is damaged", p->dir);
+}
+
+int
+sm_portal_open(const char *dir, sm_portal **out)
+{
+	sm_portal *p;
+	char *path, *def = NULL;
+	int rc;
+
+	if (!dir && !(dir = def = sm_portal_default_dir()))
+		return sm_err(EX_USAGE, "no portal: give -d DIR or set SMAIL_DIR");
+	p = sm_xcalloc(1, sizeof *p);
+	p->lockfd = -1;
+	p->dir = absolute(dir);
+	free(def);
+	if (!p->dir) {
+		free(p);
+		return sm_err(EX_IOERR, "cannot find the current directory");
+	}
+	sm_config_defaults(&p->cfg);
+	rc = safe(p->dir, 1);
+	if (rc == EX_NOINPUT)
+		rc = sm_err(EX_NOINPUT, "%s: no portal here (create one with "
+		    "smail-admin init)", p->dir);
+	if (rc == 0) {
+		path = sm_portal_path(p, "store.db");
+		if (access(path, F_OK) < 0)
+			rc = sm_err(EX_NOINPUT, "%s: not a portal (no store.db)", p->dir);
+		free(path);
+	}
+	if (rc == 0)
+		rc = check_tree(p->dir);
+	if (rc == 0)
+		rc = load_config(p);
+	if (rc == 0)
+		rc = load_meta(p);
+	if (rc) {
+		sm_portal_close(p);
+		return rc;
+	}
+	*out = p;
+	return 0;
+}
+
+void
+sm_portal_close(sm_portal *p)
+{
+	if (!p)
+		return;
+	sm_store_end(p);
+	if (p->lockfd >= 0)
+		close(p->lockfd);
+	sm_config_free(&p->cfg);
+	free(p->dir);
+	free(p);
+}
+
+static int
+write_recovery_key(const char *path, const unsigned char sk[32])
+{
+	char *b = sm_b64(sk, 32);
+	char *text = sm_xasprintf("smail-recovery-key-v1 %s\n", b);
+	int rc;
+
+	rc = sm_write_file(path, text, strlen(text));
+	sm_freestr(text);
+	sm_freestr(b);
+	return rc;
+}
+
+int
+sm_recovery_key_load(const sm_portal *p, const char *path, unsigned char sk[32])
+{
+	static const char head[] = "smail-recovery-key-v1 ";
+	char *own = NULL, buf[200];
+	unsigned char pk[32];
+	ssize_t n;
+	size_t len;
+	int fd, rc;
+
+	if (!path)
+		path = own = sm_portal_path(p, "recovery.key");
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT && own) {
+			free(own);
+			return 0;
+		}
+		rc = sm_err(errno == ENOENT ? EX_NOINPUT : EX_IOERR, "%s: %s",
+		    path, strerror(errno));
+		free(own);
+		return rc;
+	}
+	if ((rc = sm_check_secret_file(path, fd)) != 0) {
+		close(fd);
+		free(own);
+		return rc;
+	}
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	rc = EX_DATAERR;
+	if (n > 0) {
+		buf[n] = 0;
+		len = strcspn(buf, "\n");
+		if (len > sizeof head - 1 && memcmp(buf, head, sizeof head - 1) == 0 &&
+		    sm_unb64(sk, 32, buf + sizeof head - 1, len - (sizeof head - 1)) == 0) {
+			crypto_scalarmult_base(pk, sk);
+			if (sodium_memcmp(pk, p->recovery_pk, 32) == 0)
+				rc = 1;
+			else
+				rc = sm_err(EX_DATAERR, "%s: not this portal's "
+				    "recovery key", path);
+		}
+	}
+	if (rc == EX_DATAERR && n >= 0)
+		sm_err(rc, "%s: not a recovery key file", path);
+	sodium_memzero(buf, sizeof buf);
+	free(own);
+	return rc;
+}
+
+int
+sm_portal_init(const char *dir, const char *pwhash)
+{
+	sm_portal tmp;
+	char *abs, *stage = NULL, *path;
+	unsigned char id[16], rpk[32], *rsk;
+	sm_buf meta = { 0 }, cfg = { 0 };
+	struct stat st;
+	int rc = 0;
+	size_t i, j;
+	char *def = NULL;
+	DIR *d;
+
+	if (!dir && !(dir = def = sm_portal_default_dir()))
+		return sm_err(EX_USAGE, "no portal: give -d DIR or set SMAIL_DIR");
+	abs = absolute(dir);
+	free(def);
+	if (!abs)
+		return sm_err(EX_IOERR, "cannot find the current directory");
+
+	/* An existing empty directory may become the portal; anything else
+	 * that exists is refused. */
+	if (lstat(abs, &st) == 0) {
+		struct dirent *e;
+		int empty = 1;
+		if (!S_ISDIR(st.st_mode) || !(d = opendir(abs))) {
+			rc = sm_err(EX_CANTCREAT, "%s: already exists", abs);
+			goto out;
+		}
+		while ((e = readdir(d)))
+			if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+				empty = 0;
+		closedir(d);
+		if (!empty) {
+			rc = sm_err(EX_CANTCREAT, "%s: already exists", abs);
+			goto out;
+		}
+		if (st.st_uid != geteuid()) {
+			rc = sm_err(EX_CONFIG, "%s: not owned by you", abs);
+			goto out;
+		}
+	} else if (errno != ENOENT) {
+		rc = sm_err(EX_CANTCREAT, "%s: %s", abs, strerror(errno));
+		goto out;
+	}
+
+	/* Build the portal beside its final place, then rename it there, so
+	 * that a crash never leaves half a portal. */
+	{
+		char *slash = strrchr(abs, '/');
+		char *parent = slash == abs ? sm_xstrdup("/") :
+		    sm_xstrndup(abs, (size_t)(slash - abs));
+		if ((rc = sm_mkdirs(parent)) != 0) {
+			free(parent);
+			goto out;
+		}
+		stage = sm_xasprintf("%s/.%s.init-XXXXXX", parent, slash + 1);
+		free(parent);
+	}
+	if (!mkdtemp(stage)) {
+		rc = sm_err(EX_CANTCREAT, "%s: %s", stage, strerror(errno));
+		free(stage);
+		stage = NULL;
+		goto out;
+	}
+	for (i = 0; rc == 0 && i < 2; i++) {
+		path = sm_xasprintf("%s/%s", stage, maildirs[i]);
+		if (mkdir(path, 0700) < 0)
+			rc = sm_err(EX_CANTCREAT, "%s: %s", path, strerror(errno));
+		free(path);
+		for (j = 0; rc == 0 && j < 3; j++) {
+			path = sm_xasprintf("%s/%s/%s", stage, maildirs[i], subdirs[j]);
+			if (mkdir(path, 0700) < 0)
+				rc = sm_err(EX_CANTCREAT, "%s: %s", path, strerror(errno));
+			free(path);
+		}
+	}
+	if (rc)
+		goto out;
+
+	sm_buf_puts(&cfg, sm_config_template);
+	sm_buf_printf(&cfg, "pwhash = %s\n", pwhash ? pwhash : "moderate");
+	path = sm_xasprintf("%s/config", stage);
+	rc = sm_write_file(path, cfg.p, cfg.len);
+	free(path);
+	if (rc)
+		goto out;
+
+	rsk = sm_secret_alloc(32);
+	randombytes_buf(id, sizeof id);
+	crypto_box_keypair(rpk, rsk);
+	path = sm_xasprintf("%s/recovery.key", stage);
+	rc = write_recovery_key(path, rsk);
+	free(path);
+	sm_secret_free(rsk);
+	if (rc)
+		goto out;
+
+	path = sm_xasprintf("%s/store.db", stage);
+	rc = sm_store_create(path);
+	free(path);
+	if (rc)
+		goto out;
+
+	memset(&tmp, 0, sizeof tmp);
+	tmp.dir = stage;
+	tmp.lockfd = -1;
+	sm_config_defaults(&tmp.cfg);
+	sm_rec_begin(&meta, META_MAGIC);
+	sm_rec_u64(&meta, M_VERSION, 1);
+	sm_rec_bytes(&meta, M_ID, id, sizeof id);
+	sm_rec_bytes(&meta, M_RECOVERY_PK, rpk, sizeof rpk);
+	sm_rec_u64(&meta, M_CREATED, (uint64_t)sm_now());
+	if ((rc = sm_store_begin(&tmp, 1)) == 0) {
+		rc = sm_store_put(&tmp, "meta", meta.p, meta.len);
+		if (rc == 0)
+			rc = sm_store_commit(&tmp);
+		else
+			sm_store_end(&tmp);
+	}
+	if (tmp.lockfd >= 0)
+		close(tmp.lockfd);
+	if (rc)
+		goto out;
+	if ((rc = sm_fsync_dir(stage)) != 0)
+		goto out;
+	if (rename(stage, abs) < 0) {
+		rc = sm_err(errno == EEXIST || errno == ENOTEMPTY ? EX_CANTCREAT :
+		    EX_IOERR, "%s: %s", abs, strerror(errno));
+		goto out;
+	}
+	free(stage);
+	stage = NULL;
+	{
+		char *slash = strrchr(abs, '/');
+		char *parent = slash == abs ? sm_xstrdup("/") :
+		    sm_xstrndup(abs, (size_t)(slash - abs));
+		rc = sm_fsync_dir(parent);
+		free(parent);
+	}
+out:
+	if (stage) {
+		/* Remove what was made; the directory holds only our files. */
+		static const char *const files[] = { "config", "recovery.key",
+		    "store.db", "lock" };
+		for (i = 0; i < 4; i++) {
+			path = sm_xasprintf("%s/%s", stage, files[i]);
+			unlink(path);
+			free(path);
+		}
+		for (i = 0; i < 2; i++) {
+			for (j = 0; j < 3; j++) {
+				path = sm_xasprintf("%s/%s/%s", stage, maildirs[i], subdirs[j]);
+				rmdir(path);
+				free(path);
+			}
+			path = sm_xasprintf("%s/%s", stage, maildirs[i]);
+			rmdir(path);
+			free(path);
+		}
+		rmdir(stage);
+		free(stage);
+	}
+	sm_buf_free(&meta);
+	sm_buf_free(&cfg);
+	free(abs);
+	return rc;
+}

@@ -1,0 +1,462 @@
+/*
+ * smail.h: the one public header of the smail library.
+ *
+ * Commands in cmd/ parse options, do I/O and call in here; only lib/
+ * touches GDBM and libsodium.  Functions that can fail return 0 or a
+ * sysexits(3) code, having printed one line on stderr that names the
+ * command, the object and the reason (sm_err); callers pass the code
+ * on as their exit status.
+ */
+#ifndef SMAIL_H
+#define SMAIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sysexits.h>
+#include <time.h>
+
+#define SMAIL_VERSION "0.1.0"
+
+/* ---- util.c: errors, memory, strings, time, files ---------------- */
+
+extern const char *sm_progname;
+extern int sm_quiet;
+extern const char *sm_errctx;      /* e.g. "manifest:4": prefixed to errors */
+
+/* Process set-up every command does first: sodium_init, umask 077, no
+ * core dumps, not dumpable, refuse set-id.  Exits on failure. */
+void sm_init(const char *argv0);
+
+int sm_err(int code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void sm_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void sm_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void sm_die(int code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
+
+void *sm_xmalloc(size_t n);
+void *sm_xcalloc(size_t n, size_t m);
+void *sm_xrealloc(void *p, size_t n);
+char *sm_xstrdup(const char *s);
+char *sm_xstrndup(const char *s, size_t n);
+char *sm_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void sm_freestr(char *s);          /* wipe, then free */
+
+/* Secret buffers (sodium_malloc'd, guarded, wiped on free). */
+void *sm_secret_alloc(size_t n);
+void sm_secret_free(void *p);
+
+int64_t sm_now(void);
+void sm_fmt_time(int64_t t, char out[32]);          /* 2026-11-28T12:00:00Z */
+int sm_parse_duration(const char *s, int64_t *out); /* "30m" -> 1800; -1 bad */
+void sm_fmt_duration(int64_t secs, char out[48]);   /* 1800 -> "30 minutes" */
+
+void sm_hex(char *out, const unsigned char *in, size_t n);  /* out: 2n+1 */
+char *sm_b64(const unsigned char *in, size_t n);            /* url, no pad */
+int sm_unb64(unsigned char *out, size_t outlen, const char *in, size_t inlen);
+
+/* Files.  sm_write_file creates PATH with O_EXCL|O_NOFOLLOW 0600 and
+ * fsyncs it; sm_replace_file writes PATH.tmp and renames it over PATH. */
+int sm_write_file(const char *path, const void *p, size_t n);
+int sm_replace_file(const char *path, const void *p, size_t n);
+int sm_read_file(const char *path, size_t max, char **out, size_t *outlen);
+int sm_fsync_dir(const char *dir);
+int sm_mkdirs(const char *path);   /* mkdir -p, mode 0700 */
+int sm_isatty_path(void);          /* can /dev/tty be opened? */
+/* Reads all of FD (at most MAX bytes, else 65); OUT is NUL-terminated. */
+int sm_read_fd(int fd, const char *what, size_t max, char **out,
+    size_t *outlen);
+
+/* A secret file named by an option or config: refuses a group- or
+ * other-readable file (78) or a file that is not a regular file. */
+int sm_check_secret_file(const char *path, int fd);
+
+/* Wipe an argv string in place so ps(1) and /proc no longer show it. */
+void sm_wipe_arg(char *arg);
+
+/* ---- buf.c: growable buffers and the tag-length-value record codec -- */
+
+typedef struct {
+	unsigned char *p;
+	size_t len, cap;
+} sm_buf;
+
+void sm_buf_put(sm_buf *b, const void *p, size_t n);
+void sm_buf_putc(sm_buf *b, int c);
+void sm_buf_puts(sm_buf *b, const char *s);
+void sm_buf_printf(sm_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void sm_buf_free(sm_buf *b);       /* wipes */
+
+/* Records: a 4-byte magic, then fields of tag (1 byte), length (4 bytes,
+ * big-endian) and data.  Readers skip unknown tags and reject anything
+ * malformed. */
+void sm_rec_begin(sm_buf *b, const char magic[4]);
+void sm_rec_bytes(sm_buf *b, unsigned tag, const void *p, size_t n);
+void sm_rec_str(sm_buf *b, unsigned tag, const char *s);
+void sm_rec_u64(sm_buf *b, unsigned tag, uint64_t v);
+
+typedef struct {
+	const unsigned char *p;
+	size_t len, off;
+} sm_rd;
+
+int sm_rd_begin(sm_rd *r, const void *p, size_t n, const char magic[4]);
+/* 1: a field, 0: end, -1: malformed */
+int sm_rd_next(sm_rd *r, unsigned *tag, const unsigned char **p, size_t *n);
+int sm_rd_u64(const unsigned char *p, size_t n, uint64_t *v);
+char *sm_rd_str(const unsigned char *p, size_t n);   /* NULL if NUL inside */
+
+/* ---- config.c: the portal's config file ------------------------- */
+
+enum { SM_PWHASH_INTERACTIVE, SM_PWHASH_MODERATE, SM_PWHASH_SENSITIVE };
+
+struct sm_config {
+	int64_t lock_attempts;
+	int64_t lock_time, session_idle, session_max;
+	int64_t invite_ttl, reset_ttl, store_wait;
+	int pwhash;
+	char *dictionary;
+	char *smtp_url, *smtp_user, *smtp_password_file, *smtp_cafile;
+	char *smtp_from;
+	int64_t message_ttl, max_ttl;  /* max_ttl 0: none */
+};
+
+void sm_config_defaults(struct sm_config *c);
+/* Parses TEXT (from file NAME); 0 or 78 with "NAME:LINE: why". */
+int sm_config_parse(struct sm_config *c, const char *name,
+    const char *text, size_t len);
+void sm_config_free(struct sm_config *c);
+extern const char sm_config_template[];
+void sm_pwhash_limits(int level, uint64_t *ops, size_t *mem);
+
+/* ---- opts.c: options every command shares ------------------------ */
+
+struct sm_opts {
+	const char *dir;
+	const char *user;
+	const char *password_file;
+	int password_fd;               /* -1: none */
+};
+
+enum {
+	SM_OPT_PWFILE = 0x100, SM_OPT_PWFD, SM_OPT_NEWPWFILE, SM_OPT_NEWPWFD,
+	SM_OPT_CHANGEPW, SM_OPT_LOGIN, SM_OPT_LOGOUT, SM_OPT_STATUS,
+	SM_OPT_RKEYFILE, SM_OPT_DIR, SM_OPT_USER, SM_OPT_FIRST_FREE
+};
+
+#define SM_LONGOPTS_COMMON \
+	{"dir", required_argument, 0, SM_OPT_DIR}, \
+	{"user", required_argument, 0, SM_OPT_USER}, \
+	{"password-file", required_argument, 0, SM_OPT_PWFILE}, \
+	{"password-fd", required_argument, 0, SM_OPT_PWFD}, \
+	{"quiet", no_argument, 0, 'q'}, \
+	{"help", no_argument, 0, 'h'}, \
+	{"version", no_argument, 0, 'V'}
+
+void sm_opts_init(struct sm_opts *o);
+/* Handles a common option: 1 if it was one, 0 if not; exits on a bad
+ * argument.  USAGE is printed for -h. */
+int sm_opts_common(struct sm_opts *o, int c, const char *arg,
+    const char *usage);
+void sm_usage(const char *usage) __attribute__((noreturn));
+int sm_parse_fd(const char *arg);
+
+/* ---- portal.c: the portal directory ------------------------------ */
+
+typedef struct sm_portal {
+	char *dir;                     /* absolute */
+	struct sm_config cfg;
+	unsigned char id[16];
+	char idhex[33];
+	unsigned char recovery_pk[32];
+	int lockfd;
+	struct sm_store *st;           /* the open transaction, if any */
+} sm_portal;
+
+char *sm_portal_default_dir(void);
+/* Resolves -d / SMAIL_DIR / the default, checks the portal is safe,
+ * loads config and the portal's identity.  66 when there is none. */
+int sm_portal_open(const char *dir, sm_portal **out);
+void sm_portal_close(sm_portal *p);
+int sm_portal_init(const char *dir, const char *pwhash);
+char *sm_portal_path(const sm_portal *p, const char *name);
+/* Loads the recovery secret key from PATH (NULL: the portal's own file).
+ * 1 when loaded, 0 when absent, or an exit code. */
+int sm_recovery_key_load(const sm_portal *p, const char *path,
+    unsigned char sk[32]);
+
+/* ---- store.c: GDBM behind a lock that waits ---------------------- */
+
+typedef struct sm_store sm_store;
+
+/* Takes the lock (shared to read, exclusive to write) waiting up to
+ * store_wait, then opens the database; 75 when the wait runs out. */
+int sm_store_begin(sm_portal *p, int write);
+/* Syncs (writers) and releases; 0 or 74. */
+int sm_store_commit(sm_portal *p);
+/* Releases without syncing: for readers, and writers that wrote nothing. */
+void sm_store_end(sm_portal *p);
+
+/* 0 found (OUT malloc'd, caller wipes and frees), 1 absent, or 74. */
+int sm_store_get(sm_portal *p, const char *key, unsigned char **out,
+    size_t *outlen);
+int sm_store_put(sm_portal *p, const char *key, const void *v, size_t n);
+/* Overwrites the value with zeros of the same length, then deletes. */
+int sm_store_del(sm_portal *p, const char *key);
+/* Calls FN for every key starting with PREFIX (hash order); keys are
+ * collected first, so FN may change the store.  Stops when FN is non-0. */
+int sm_store_each(sm_portal *p, const char *prefix,
+    int (*fn)(sm_portal *, const char *key, void *), void *arg);
+int sm_store_create(const char *path);
+
+/* ---- crypt.c: keys, wraps, tokens ---------------------------------- */
+
+#define SM_BUNDLE_BYTES (64 + 32)  /* Ed25519 sk, X25519 sk */
+#define SM_WRAP_BYTES (24 + SM_BUNDLE_BYTES + 16)
+#define SM_SEAL_BYTES (48 + 32 + SM_BUNDLE_BYTES)
+
+struct sm_keys {                   /* always in sm_secret_alloc memory */
+	unsigned char sign_sk[64];
+	unsigned char box_sk[32];
+};
+
+struct sm_pubkeys {
+	unsigned char sign_pk[32];
+	unsigned char box_pk[32];
+	unsigned char sig[64];         /* Ed25519 over box_pk and address */
+};
+
+struct sm_pwparams {
+	unsigned char salt[16];
+	uint64_t ops, mem;
+};
+
+void sm_keys_generate(const char *canon, struct sm_pubkeys *pub,
+    struct sm_keys *k);
+int sm_pubkeys_verify(const char *canon, const struct sm_pubkeys *pub);
+/* Does K hold the secret halves of PUB? */
+int sm_keys_match(const struct sm_keys *k, const struct sm_pubkeys *pub);
+
+void sm_pwparams_new(struct sm_pwparams *pp, int level);
+/* Argon2id: one call, 32-byte key into KEY (secret memory).  74 on OOM. */
+int sm_pwhash_key(unsigned char key[32], const char *pw,
+    const struct sm_pwparams *pp);
+
+/* AEAD wrap of the key bundle under a 32-byte key; AD binds the domain
+ * label, the address and the public keys. */
+void sm_wrap(unsigned char out[SM_WRAP_BYTES], const unsigned char key[32],
+    const char *label, const char *canon, const struct sm_pubkeys *pub,
+    const struct sm_keys *k);
+int sm_unwrap(struct sm_keys *k, const unsigned char in[SM_WRAP_BYTES],
+    const unsigned char key[32], const char *label, const char *canon,
+    const struct sm_pubkeys *pub);   /* 0 ok, -1 wrong key or tampered */
+
+/* Sealed to an X25519 public key (recovery key, transfer key). */
+void sm_seal(unsigned char out[SM_SEAL_BYTES], const unsigned char pk[32],
+    const char *canon, const struct sm_pubkeys *pub, const struct sm_keys *k);
+int sm_unseal(struct sm_keys *k, const unsigned char in[SM_SEAL_BYTES],
+    const unsigned char pk[32], const unsigned char sk[32],
+    const char *canon, const struct sm_pubkeys *pub);
+
+/* Symmetric AEAD with a random nonce: OUT gets nonce ‖ ct ‖ tag. */
+void sm_aead_seal(sm_buf *out, const unsigned char key[32],
+    const void *ad, size_t adlen, const void *m, size_t mlen);
+int sm_aead_open(sm_buf *out, const unsigned char key[32],
+    const void *ad, size_t adlen, const unsigned char *c, size_t clen);
+/* A 32-byte subkey of the account's keys for LABEL (history, book...). */
+void sm_account_subkey(unsigned char out[32], const struct sm_keys *k,
+    const char *label);
+
+/* Tokens: 32 random bytes written PREFIX-base64url. */
+#define SM_TOKEN_INVITE 'i'
+#define SM_TOKEN_RESET 'r'
+#define SM_TOKEN_CHARS 47          /* "smi-" + 43 */
+void sm_token_new(int type, unsigned char raw[32], char text[SM_TOKEN_CHARS + 1]);
+int sm_token_parse(int type, const char *text, unsigned char raw[32]);
+void sm_token_hash(unsigned char out[32], int type, const char *canon,
+    const unsigned char raw[32]);
+void sm_token_key(unsigned char out[32], int type, const char *canon,
+    const unsigned char raw[32]);
+/* Finds the one token of TYPE in a mail.  0 found, 65 none or several. */
+int sm_token_from_mail(int type, const char *mail, size_t len,
+    unsigned char raw[32]);
+/* The token from -t ARG, "-t -" (a line on stdin) or, with ARG NULL,
+ * a mail on stdin: 0, 1 when stdin is a terminal or empty, 77 when
+ * malformed, 65 when the mail holds none. */
+int sm_token_input(int type, const char *arg, unsigned char raw[32]);
+
+/* ---- addr.c: e-mail addresses ------------------------------------ */
+
+/* Checks syntax; CANON gets local@lower(domain).  65 when malformed. */
+int sm_addr_canon(const char *addr, char **canon);
+int sm_addr_canon_quiet(const char *addr, char **canon);   /* 0 or -1 */
+
+/* ---- account.c: account records ---------------------------------- */
+
+enum { SM_INVITED = 1, SM_ACTIVE = 2 };
+enum { SM_RESET_NONE, SM_RESET_REQUESTED, SM_RESET_WAITING, SM_RESET_APPROVED };
+
+struct sm_account {
+	char *addr;                    /* as given */
+	char *canon;
+	char *first, *last;
+	int state;
+	int64_t created;
+	uint64_t failed;               /* attempts counted, not yet cleared */
+	int64_t lock_until;
+	struct sm_pubkeys pub;
+	int has_pw;
+	struct sm_pwparams pw;
+	unsigned char pw_wrap[SM_WRAP_BYTES];
+	unsigned char rec_seal[SM_SEAL_BYTES];
+	int has_inv;
+	unsigned char inv_hash[32];
+	int64_t inv_expires;
+	unsigned char inv_wrap[SM_WRAP_BYTES];
+	int inv_renew;                 /* renewal waits for approve */
+	sm_buf hist;                   /* encrypted password history */
+	/* password reset */
+	int reset;
+	unsigned char rs_hash[32];
+	int64_t rs_expires;
+	struct sm_pwparams rs_pw;
+	unsigned char rs_tpk[32];
+	sm_buf rs_tsk;                 /* transfer sk wrapped under the new password */
+	uint64_t rs_mismatch;
+	sm_buf rs_skel;                /* skeleton sealed to the recovery key */
+	sm_buf rs_xfer;                /* account keys sealed to rs_tpk */
+	int64_t rs_mails[3];           /* when the last reset mails went */
+	sm_buf sessions;               /* ids (32 bytes each) of live sessions */
+};
+
+void sm_account_free(struct sm_account *a);
+/* 0, 67 when there is no such account, or 74. */
+int sm_account_get(sm_portal *p, const char *canon, struct sm_account *a);
+int sm_account_put(sm_portal *p, const struct sm_account *a);
+int sm_account_decode(struct sm_account *a, const unsigned char *v, size_t n);
+void sm_account_encode(sm_buf *b, const struct sm_account *a);
+int sm_account_locked(const sm_portal *p, const struct sm_account *a);
+const char *sm_account_state(const sm_portal *p, const struct sm_account *a);
+/* Splits "First Last" (last word is the last name). */
+void sm_name_split(const char *name, char **first, char **last);
+int sm_name_check(const char *name);   /* 65 on control characters */
+
+/* Provisioning (smail-admin). */
+int sm_account_add(sm_portal *p, const char *addr, const char *name,
+    const char *pw);
+int sm_account_invite(sm_portal *p, const char *addr, const char *name,
+    const unsigned char *recovery_sk, const char *by);
+int sm_account_unlock(sm_portal *p, const char *addr);
+int sm_account_list(sm_portal *p, FILE *out);
+
+/* ---- history.c: the encrypted password history ------------------- */
+
+void sm_skeleton(const char *pw, char **out);  /* digits removed, folded */
+/* 0 not in history, 65 reused (message printed), 74. */
+int sm_history_check(const struct sm_account *a, const struct sm_keys *k,
+    const char *skel);
+int sm_history_entry(const char *skel, char out[128]);
+int sm_history_add(struct sm_account *a, const struct sm_keys *k,
+    const char *entry);
+
+/* ---- policy.c: the password policy (SPEC §3) ---------------------- */
+
+/* Prints every broken rule on its own line; 0 or 65 (78: no dictionary). */
+int sm_policy_check(const sm_portal *p, const char *pw, const char *addr,
+    const char *first, const char *last);
+
+/* ---- passwd.c: reading passwords ---------------------------------- */
+
+/* PROMPT on /dev/tty without echo, or --password-file / --password-fd.
+ * CONFIRM asks twice on a terminal.  77 at once with no source. */
+int sm_read_password(const struct sm_opts *o, const char *prompt,
+    int confirm, char **pw);
+int sm_read_password_from(const char *file, int fd, const char *prompt,
+    int confirm, char **pw);
+int sm_have_password_source(const struct sm_opts *o);
+
+/* ---- session.c: sessions ------------------------------------------ */
+
+struct sm_ident {
+	char *addr, *canon;
+	struct sm_keys *keys;          /* secret memory */
+	struct sm_pubkeys pub;
+};
+
+void sm_ident_free(struct sm_ident *id);
+char *sm_session_dir(void);
+/* In a write transaction: a new session for A (its list updated; the
+ * caller puts A), replacing the one this runtime directory held.  S
+ * gets the secret for sm_session_file_write after the commit. */
+int sm_session_create(sm_portal *p, struct sm_account *a,
+    const struct sm_keys *k, unsigned char S[32]);
+int sm_session_file_write(sm_portal *p, const char *canon,
+    const unsigned char S[32]);
+/* Live session for CANON (NULL: the most recently used): 0 with the
+ * keys, 1 none, 77 expired (both halves wiped, reason printed). */
+int sm_session_use(sm_portal *p, const char *canon, struct sm_ident *id);
+/* The live session's address without using it (--status): 0 or 77. */
+int sm_session_status(sm_portal *p, const char *user, char **addr);
+int sm_logout(sm_portal *p, const char *user);
+/* In a write transaction: ends every session of A. */
+int sm_sessions_wipe(sm_portal *p, struct sm_account *a);
+
+/* ---- auth.c: passwords under the lockout rules --------------------- */
+
+/* Reads the password (PROMPT) and checks it, counting the attempt
+ * first.  A gets the account, K its keys, *PW the password (optional). */
+int sm_password_verify(sm_portal *p, const struct sm_opts *o,
+    const char *canon, const char *prompt, struct sm_account *a,
+    struct sm_keys *k, char **pw);
+/* Signs in with the password and opens a session. */
+int sm_login(sm_portal *p, const struct sm_opts *o, const char *addr,
+    struct sm_ident *id);
+/* The acting account: -u, SMAIL_USER, else the most recently used
+ * session.  A live session, else the password (opening a session).
+ * 77 signed out, wrong password or locked; 67 no such account. */
+int sm_auth(sm_portal *p, const struct sm_opts *o, struct sm_ident *id);
+
+/* ---- register.c: invitations claimed, passwords changed ----------- */
+
+/* Checks TOKEN, reads the new password, installs fresh keys. */
+int sm_register(sm_portal *p, const struct sm_opts *o, const char *addr,
+    const char *name, const unsigned char token[32]);
+int sm_change_password(sm_portal *p, const struct sm_opts *o,
+    const char *addr, const char *newfile, int newfd);
+int sm_password_changed_mail(sm_portal *p, const char *addr, const char *how);
+
+/* ---- reset.c: password reset and approval ------------------------- */
+
+int sm_reset_request(sm_portal *p, const struct sm_opts *o, const char *addr);
+int sm_reset_activate(sm_portal *p, const struct sm_opts *o, const char *addr,
+    const unsigned char token[32]);
+/* smail-admin approve: a waiting reset or invitation renewal. */
+int sm_approve(sm_portal *p, const char *addr, const unsigned char rsk[32]);
+/* Finishes an approved reset with the new password (from
+ * sm_password_verify): 0 and K, 77 not the new password. */
+int sm_reset_finish(sm_portal *p, struct sm_account *a, const char *pw,
+    struct sm_keys *k);
+
+/* ---- notify.c: notification mail ---------------------------------- */
+
+struct sm_mail {
+	const char *to;                /* address */
+	const char *subject;           /* UTF-8 */
+	sm_buf body;                   /* UTF-8 text, LF line ends */
+};
+
+/* Writes the mail into queue/tmp (before the transaction commits). */
+int sm_mail_stage(sm_portal *p, const struct sm_mail *m, char **name);
+/* After the commit: into queue/new, then delivered; a delivery failure
+ * is a warning and the mail stays queued. */
+int sm_mail_post(sm_portal *p, const char *name);
+/* The transaction failed: wipe the staged mail. */
+void sm_mail_discard(sm_portal *p, const char *name);
+/* Delivers everything queued (smail-admin flush). */
+int sm_mail_flush(sm_portal *p, unsigned *delivered, unsigned *left);
+/* The command a recipient runs, with -d when the portal is not the default. */
+char *sm_mail_command(const sm_portal *p, const char *cmd, const char *args);
+
+#endif

@@ -1,0 +1,344 @@
+/*
+ * store.c: the GDBM database behind a lock that waits.
+ *
+ * GDBM's own locks never wait, so the database is opened with
+ * GDBM_NOLOCK and guarded by flock(2) on a separate lock file: shared
+ * to read, exclusive to write, polled with back-off for store_wait.
+ * A transaction is begin, reads, then every write at the end, then
+ * commit (gdbm_sync, close, unlock).  GDBM has no rollback, so callers
+ * check everything before their first write.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gdbm.h>
+#include <sodium.h>
+
+#include "smail.h"
+
+struct sm_store {
+	GDBM_FILE db;
+	int write;
+};
+
+static void
+nap(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static double
+mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int
+lock_wait(sm_portal *p, int op)
+{
+	double start = mono();
+	long ms = 1;
+	char d[48];
+
+	if (p->lockfd < 0) {
+		char *path = sm_portal_path(p, "lock");
+		p->lockfd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (p->lockfd < 0) {
+			int rc = sm_err(EX_IOERR, "%s: %s", path, strerror(errno));
+			free(path);
+			return rc;
+		}
+		free(path);
+	}
+	for (;;) {
+		if (flock(p->lockfd, op | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return sm_err(EX_IOERR, "%s/lock: %s", p->dir, strerror(errno));
+		if (mono() - start >= (double)p->cfg.store_wait)
+			break;
+		nap(ms);
+		if (ms < 50)
+			ms *= 2;
+	}
+	sm_fmt_duration(p->cfg.store_wait, d);
+	return sm_err(EX_TEMPFAIL, "%s: store busy: another command held it "
+	    "for %s (store_wait); try again", p->dir, d);
+}
+
+static int
+db_open(sm_portal *p, int write, GDBM_FILE *out)
+{
+	char *path = sm_portal_path(p, "store.db");
+	int fd, flags;
+	GDBM_FILE db;
+
+	fd = open(path, (write ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		int rc = sm_err(EX_IOERR, "%s: %s", path, strerror(errno));
+		free(path);
+		return rc;
+	}
+	flags = (write ? GDBM_WRITER : GDBM_READER) | GDBM_NOLOCK |
+	    GDBM_NOMMAP | GDBM_CLOEXEC | GDBM_CLOERROR;
+	db = gdbm_fd_open(fd, path, 0, flags, NULL);
+	if (!db) {
+		int rc = sm_err(EX_IOERR, "%s: %s", path, gdbm_strerror(gdbm_errno));
+		free(path);
+		return rc;
+	}
+	free(path);
+	*out = db;
+	return 0;
+}
+
+/* Repairs the database after a crash left it inconsistent.  Needs the
+ * exclusive lock; a reader trades its shared lock for it and back. */
+static int
+recover(sm_portal *p)
+{
+	struct sm_store *s = p->st;
+	gdbm_recovery rcvr;
+	GDBM_FILE db;
+	int rc;
+
+	if (!s->write) {
+		gdbm_close(s->db);
+		s->db = NULL;
+		if ((rc = lock_wait(p, LOCK_EX)) != 0)
+			return rc;
+		if ((rc = db_open(p, 1, &db)) != 0)
+			return rc;
+	} else
+		db = s->db;
+	memset(&rcvr, 0, sizeof rcvr);
+	if (gdbm_needs_recovery(db) || !s->write) {
+		if (gdbm_recover(db, &rcvr, GDBM_RCVR_BACKUP | GDBM_RCVR_FORCE) != 0) {
+			rc = sm_err(EX_IOERR, "%s/store.db: cannot recover: %s",
+			    p->dir, gdbm_strerror(gdbm_errno));
+			if (!s->write)
+				gdbm_close(db);
+			return rc;
+		}
+		sm_warn("%s/store.db: recovered after a crash (%zu keys; the "
+		    "damaged copy is kept as %s)", p->dir, rcvr.recovered_keys,
+		    rcvr.backup_name ? rcvr.backup_name : "a backup");
+		free(rcvr.backup_name);
+		gdbm_sync(db);
+	}
+	if (!s->write) {
+		gdbm_close(db);
+		if ((rc = lock_wait(p, LOCK_SH)) != 0)
+			return rc;
+		return db_open(p, 0, &s->db);
+	}
+	return 0;
+}
+
+int
+sm_store_begin(sm_portal *p, int write)
+{
+	struct sm_store *s;
+	int rc;
+
+	if (p->st)
+		return sm_err(EX_SOFTWARE, "store: nested transaction");
+	if ((rc = lock_wait(p, write ? LOCK_EX : LOCK_SH)) != 0)
+		return rc;
+	s = sm_xcalloc(1, sizeof *s);
+	s->write = write;
+	p->st = s;
+	if ((rc = db_open(p, write, &s->db)) != 0) {
+		free(s);
+		p->st = NULL;
+		flock(p->lockfd, LOCK_UN);
+		return rc;
+	}
+	if (gdbm_needs_recovery(s->db) && (rc = recover(p)) != 0) {
+		sm_store_end(p);
+		return rc;
+	}
+	return 0;
+}
+
+int
+sm_store_commit(sm_portal *p)
+{
+	struct sm_store *s = p->st;
+	int rc = 0;
+
+	if (!s)
+		return 0;
+	if (s->db && s->write && gdbm_sync(s->db) != 0)
+		rc = sm_err(EX_IOERR, "%s/store.db: sync: %s", p->dir,
+		    gdbm_strerror(gdbm_errno));
+	if (s->db && gdbm_close(s->db) != 0 && rc == 0)
+		rc = sm_err(EX_IOERR, "%s/store.db: close: %s", p->dir,
+		    gdbm_strerror(gdbm_errno));
+	free(s);
+	p->st = NULL;
+	flock(p->lockfd, LOCK_UN);
+	return rc;
+}
+
+void
+sm_store_end(sm_portal *p)
+{
+	struct sm_store *s = p->st;
+
+	if (!s)
+		return;
+	if (s->db)
+		gdbm_close(s->db);
+	free(s);
+	p->st = NULL;
+	flock(p->lockfd, LOCK_UN);
+}
+
+/* After a failed GDBM call: recover and ask for a retry (1), or fail. */
+static int
+failed(sm_portal *p, const char *what)
+{
+	gdbm_error e = gdbm_last_errno(p->st->db);
+
+	if (e == GDBM_NEED_RECOVERY || gdbm_needs_recovery(p->st->db)) {
+		if (recover(p) == 0)
+			return 1;
+		return -EX_IOERR;
+	}
+	sm_err(EX_IOERR, "%s/store.db: %s: %s", p->dir, what, gdbm_strerror(e));
+	return -EX_IOERR;
+}
+
+int
+sm_store_get(sm_portal *p, const char *key, unsigned char **out, size_t *outlen)
+{
+	datum k = { (char *)key, (int)strlen(key) }, v;
+	int tries, r;
+
+	for (tries = 0; tries < 2; tries++) {
+		v = gdbm_fetch(p->st->db, k);
+		if (v.dptr) {
+			*out = (unsigned char *)v.dptr;
+			*outlen = (size_t)v.dsize;
+			return 0;
+		}
+		if (gdbm_errno == GDBM_ITEM_NOT_FOUND)
+			return 1;
+		if ((r = failed(p, "fetch")) < 0)
+			return -r;
+	}
+	return sm_err(EX_IOERR, "%s/store.db: fetch failed after recovery", p->dir);
+}
+
+int
+sm_store_put(sm_portal *p, const char *key, const void *val, size_t n)
+{
+	datum k = { (char *)key, (int)strlen(key) };
+	datum v = { (char *)val, (int)n };
+	int tries, r;
+
+	if (!p->st->write)
+		return sm_err(EX_SOFTWARE, "store: write in a read transaction");
+	if (n > 0x7fffffff)
+		return sm_err(EX_SOFTWARE, "store: record too large");
+	for (tries = 0; tries < 2; tries++) {
+		if (gdbm_store(p->st->db, k, v, GDBM_REPLACE) == 0)
+			return 0;
+		if ((r = failed(p, "store")) < 0)
+			return -r;
+	}
+	return sm_err(EX_IOERR, "%s/store.db: store failed after recovery", p->dir);
+}
+
+int
+sm_store_del(sm_portal *p, const char *key)
+{
+	unsigned char *v;
+	size_t n;
+	int rc;
+
+	rc = sm_store_get(p, key, &v, &n);
+	if (rc == 1)
+		return 0;
+	if (rc)
+		return rc;
+	sodium_memzero(v, n);
+	rc = sm_store_put(p, key, v, n);
+	free(v);
+	if (rc)
+		return rc;
+	if (gdbm_sync(p->st->db) != 0)
+		return sm_err(EX_IOERR, "%s/store.db: sync: %s", p->dir,
+		    gdbm_strerror(gdbm_errno));
+	if (gdbm_delete(p->st->db, (datum){ (char *)key, (int)strlen(key) }) != 0 &&
+	    gdbm_errno != GDBM_ITEM_NOT_FOUND)
+		return sm_err(EX_IOERR, "%s/store.db: delete: %s", p->dir,
+		    gdbm_strerror(gdbm_errno));
+	return 0;
+}
+
+int
+sm_store_each(sm_portal *p, const char *prefix,
+    int (*fn)(sm_portal *, const char *, void *), void *arg)
+{
+	size_t plen = strlen(prefix), n = 0, cap = 0, i;
+	char **keys = NULL;
+	datum k, next;
+	int rc = 0;
+
+	k = gdbm_firstkey(p->st->db);
+	while (k.dptr) {
+		if ((size_t)k.dsize >= plen && memcmp(k.dptr, prefix, plen) == 0 &&
+		    !memchr(k.dptr, 0, (size_t)k.dsize)) {
+			if (n == cap) {
+				cap = cap ? 2 * cap : 64;
+				keys = sm_xrealloc(keys, cap * sizeof *keys);
+			}
+			keys[n++] = sm_xstrndup(k.dptr, (size_t)k.dsize);
+		}
+		next = gdbm_nextkey(p->st->db, k);
+		free(k.dptr);
+		k = next;
+	}
+	if (gdbm_errno != GDBM_ITEM_NOT_FOUND && gdbm_errno != GDBM_NO_ERROR)
+		rc = sm_err(EX_IOERR, "%s/store.db: iterate: %s", p->dir,
+		    gdbm_strerror(gdbm_errno));
+	for (i = 0; i < n; i++) {
+		if (rc == 0)
+			rc = fn(p, keys[i], arg);
+		free(keys[i]);
+	}
+	free(keys);
+	return rc;
+}
+
+int
+sm_store_create(const char *path)
+{
+	int fd;
+	GDBM_FILE db;
+
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return sm_err(EX_CANTCREAT, "%s: %s", path, strerror(errno));
+	db = gdbm_fd_open(fd, path, 0, GDBM_NEWDB | GDBM_NOLOCK | GDBM_NOMMAP |
+	    GDBM_CLOEXEC | GDBM_CLOERROR, NULL);
+	if (!db)
+		return sm_err(EX_CANTCREAT, "%s: %s", path, gdbm_strerror(gdbm_errno));
+	if (gdbm_sync(db) != 0 || gdbm_close(db) != 0)
+		return sm_err(EX_IOERR, "%s: %s", path, gdbm_strerror(gdbm_errno));
+	return 0;
+}
