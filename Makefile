@@ -5,9 +5,9 @@
 CFLAGS ?= -g -O2
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow \
 	-Wno-missing-field-initializers -Ilib
-PKGS = libsodium
+PKGS = libsodium libarchive
 override CFLAGS += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsodium) -lgdbm
+LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsodium -larchive) -lgdbm
 
 ifeq ($(SANITIZE),1)
 O ?= build-san
@@ -24,7 +24,7 @@ MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
 
-CMDS = smail-admin smail-register smail-reset
+CMDS = smail-admin smail-register smail-reset smail-send smail-inbox smail-fetch
 LIBSRC = $(wildcard lib/*.c)
 LIBOBJ = $(LIBSRC:lib/%.c=$(O)/obj/%.o) $(O)/obj/commonpw.o
 UNITS = $(patsubst t/unit/%.c,$(O)/unit/%,$(wildcard t/unit/*.c))

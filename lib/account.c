@@ -384,7 +384,7 @@ out:
 /* The invitation mail: who invites, the command to run, when it expires. */
 static void
 invite_mail(sm_portal *p, struct sm_mail *m, const char *addr, const char *by,
-    const char *token, int64_t expires)
+    const char *why, const char *token, int64_t expires)
 {
 	char when[32], *cmd, *args;
 
@@ -393,6 +393,8 @@ invite_mail(sm_portal *p, struct sm_mail *m, const char *addr, const char *by,
 	m->subject = "Invitation to the secure mail portal";
 	sm_buf_printf(&m->body, "%s invites you to exchange confidential "
 	    "messages\nthrough the secure mail portal.\n\n", by);
+	if (why)
+		sm_buf_printf(&m->body, "%s\n\n", why);
 	sm_buf_puts(&m->body, "To register, choose a password and run:\n\n");
 	args = sm_xasprintf("-t %s %s", token, addr);
 	cmd = sm_mail_command(p, "smail-register", args);
@@ -410,25 +412,76 @@ invite_mail(sm_portal *p, struct sm_mail *m, const char *addr, const char *by,
 }
 
 /*
- * Invites ADDR: a new account is created "invited", with fresh keys
- * wrapped under a key derived from a new token.  An account that is
- * already invited gets a new token, which needs its keys back from the
- * recovery key: without RECOVERY_SK the renewal waits for approve (75).
+ * In a write transaction: gives A a fresh invitation token and stages
+ * the invitation mail.  When A is NEW it is made here, invited, with
+ * fresh keys for ADDR; an invited account keeps its keys, which come
+ * back through the recovery key RSK.  Without RSK an existing account
+ * is marked to wait for approve and 1 is returned.  The caller puts A.
+ */
+int
+sm_invite_prepare(sm_portal *p, struct sm_account *a, int new, const char *addr,
+    const char *name, const unsigned char *rsk, const char *by, const char *why,
+    char **mailname)
+{
+	struct sm_keys *k = sm_secret_alloc(sizeof *k);
+	unsigned char raw[32], key[32];
+	char token[SM_TOKEN_CHARS + 1];
+	struct sm_mail m = { 0 };
+	int rc = 0;
+
+	if (new) {
+		memset(a, 0, sizeof *a);
+		if ((rc = sm_addr_canon(addr, &a->canon)) != 0)
+			goto out;
+		a->addr = sm_xstrdup(addr);
+		sm_name_split(name, &a->first, &a->last);
+		a->state = SM_INVITED;
+		a->created = sm_now();
+		sm_keys_generate(a->canon, &a->pub, k);
+		sm_seal(a->rec_seal, p->recovery_pk, a->canon, &a->pub, k);
+	} else if (!rsk) {
+		a->inv_renew = 1;
+		rc = 1;
+		goto out;
+	} else if (sm_unseal(k, a->rec_seal, p->recovery_pk, rsk, a->canon,
+	    &a->pub) != 0) {
+		rc = sm_err(EX_DATAERR, "%s: the recovery seal does not open",
+		    a->addr);
+		goto out;
+	}
+	sm_token_new(SM_TOKEN_INVITE, raw, token);
+	sm_token_hash(a->inv_hash, SM_TOKEN_INVITE, a->canon, raw);
+	sm_token_key(key, SM_TOKEN_INVITE, a->canon, raw);
+	sm_wrap(a->inv_wrap, key, "smail-invite-v1", a->canon, &a->pub, k);
+	a->has_inv = 1;
+	a->inv_expires = sm_now() + p->cfg.invite_ttl;
+	a->inv_renew = 0;
+	invite_mail(p, &m, a->addr, by, why, token, a->inv_expires);
+	rc = sm_mail_stage(p, &m, mailname);
+out:
+	sodium_memzero(raw, sizeof raw);
+	sodium_memzero(key, sizeof key);
+	sodium_memzero(token, sizeof token);
+	sm_buf_free(&m.body);
+	sm_secret_free(k);
+	return rc;
+}
+
+/*
+ * smail-admin invite: a new invited account, or a new token for an
+ * invited one (which needs the recovery key: without RECOVERY_SK the
+ * renewal waits for approve, 75).
  */
 int
 sm_account_invite(sm_portal *p, const char *addr, const char *name,
     const unsigned char *recovery_sk, const char *by)
 {
 	struct sm_account a;
-	struct sm_keys *k;
-	unsigned char raw[32], key[32];
-	char token[SM_TOKEN_CHARS + 1], *canon, *mailname = NULL;
-	struct sm_mail m = { 0 };
+	char *canon, *mailname = NULL;
 	int rc, exists = 0;
 
 	if ((rc = sm_addr_canon(addr, &canon)) != 0)
 		return rc;
-	k = sm_secret_alloc(sizeof *k);
 	memset(&a, 0, sizeof a);
 	if ((rc = sm_store_begin(p, 1)) != 0)
 		goto out;
@@ -439,46 +492,19 @@ sm_account_invite(sm_portal *p, const char *addr, const char *name,
 			rc = sm_err(EX_CANTCREAT, "%s: already registered", addr);
 			goto abort;
 		}
-		if (!recovery_sk) {
-			if (!a.inv_renew) {
-				a.inv_renew = 1;
-				if ((rc = sm_account_put(p, &a)) != 0 ||
-				    (rc = sm_store_commit(p)) != 0)
-					goto out;
-			} else
-				sm_store_end(p);
-			rc = sm_err(EX_TEMPFAIL, "%s: a new invitation needs the "
-			    "recovery key: it waits for 'smail-admin approve %s "
-			    "--recovery-key-file FILE'", addr, addr);
-			goto out;
-		}
-		if (sm_unseal(k, a.rec_seal, p->recovery_pk, recovery_sk,
-		    canon, &a.pub) != 0) {
-			rc = sm_err(EX_DATAERR, "%s: the recovery seal does not "
-			    "open", addr);
-			goto abort;
-		}
-	} else if (rc == EX_NOUSER) {
-		a.addr = sm_xstrdup(addr);
-		a.canon = sm_xstrdup(canon);
-		sm_name_split(name, &a.first, &a.last);
-		a.state = SM_INVITED;
-		a.created = sm_now();
-		sm_keys_generate(canon, &a.pub, k);
-		sm_seal(a.rec_seal, p->recovery_pk, canon, &a.pub, k);
-	} else
+	} else if (rc != EX_NOUSER)
 		goto abort;
-
-	sm_token_new(SM_TOKEN_INVITE, raw, token);
-	sm_token_hash(a.inv_hash, SM_TOKEN_INVITE, canon, raw);
-	sm_token_key(key, SM_TOKEN_INVITE, canon, raw);
-	sm_wrap(a.inv_wrap, key, "smail-invite-v1", canon, &a.pub, k);
-	a.has_inv = 1;
-	a.inv_expires = sm_now() + p->cfg.invite_ttl;
-	a.inv_renew = 0;
-
-	invite_mail(p, &m, a.addr, by, token, a.inv_expires);
-	if ((rc = sm_mail_stage(p, &m, &mailname)) != 0)
+	rc = sm_invite_prepare(p, &a, !exists, addr, name, recovery_sk, by,
+	    NULL, &mailname);
+	if (rc == 1) {
+		if ((rc = sm_account_put(p, &a)) != 0 || (rc = sm_store_commit(p)) != 0)
+			goto out;
+		rc = sm_err(EX_TEMPFAIL, "%s: a new invitation needs the recovery "
+		    "key: it waits for 'smail-admin approve %s --recovery-key-file "
+		    "FILE'", addr, addr);
+		goto out;
+	}
+	if (rc)
 		goto abort;
 	if ((rc = sm_account_put(p, &a)) != 0) {
 		sm_mail_discard(p, mailname);
@@ -495,12 +521,7 @@ sm_account_invite(sm_portal *p, const char *addr, const char *name,
 abort:
 	sm_store_end(p);
 out:
-	sodium_memzero(raw, sizeof raw);
-	sodium_memzero(key, sizeof key);
-	sodium_memzero(token, sizeof token);
-	sm_buf_free(&m.body);
 	free(mailname);
-	sm_secret_free(k);
 	sm_account_free(&a);
 	free(canon);
 	return rc;

@@ -103,6 +103,9 @@ sm_register(sm_portal *p, const struct sm_opts *o, const char *addr,
 		rc = invitation_ok(p, &cur, raw);
 	if (rc == 0 && memcmp(cur.pub.box_pk, a.pub.box_pk, 32) != 0)
 		rc = sm_err(EX_NOPERM, "%s: the invitation changed meanwhile", addr);
+	/* The messages waiting under the old key move to the new one. */
+	if (rc == 0)
+		rc = sm_inbox_rekey(p, canon, old, pub.box_pk);
 	if (rc) {
 		sm_store_end(p);
 		goto out;

@@ -16,6 +16,8 @@
 #include <sysexits.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #define SMAIL_VERSION "0.1.0"
 
 /* ---- util.c: errors, memory, strings, time, files ---------------- */
@@ -203,8 +205,13 @@ void sm_store_end(sm_portal *p);
 int sm_store_get(sm_portal *p, const char *key, unsigned char **out,
     size_t *outlen);
 int sm_store_put(sm_portal *p, const char *key, const void *v, size_t n);
-/* Overwrites the value with zeros of the same length, then deletes. */
+/* Overwrites the value with zeros of the same length, syncs, deletes.
+ * For many records: sm_store_zero each, sm_store_sync once, then
+ * sm_store_remove each. */
 int sm_store_del(sm_portal *p, const char *key);
+int sm_store_zero(sm_portal *p, const char *key);
+int sm_store_sync(sm_portal *p);
+int sm_store_remove(sm_portal *p, const char *key);
 /* Calls FN for every key starting with PREFIX (hash order); keys are
  * collected first, so FN may change the store.  Stops when FN is non-0. */
 int sm_store_each(sm_portal *p, const char *prefix,
@@ -349,6 +356,12 @@ int sm_account_add(sm_portal *p, const char *addr, const char *name,
 int sm_account_invite(sm_portal *p, const char *addr, const char *name,
     const unsigned char *recovery_sk, const char *by);
 int sm_account_unlock(sm_portal *p, const char *addr);
+/* In a write transaction: a fresh invitation token for A (made here
+ * when NEW), its mail staged in *MAILNAME; 1 when an existing account
+ * must wait for approve (no RSK).  The caller puts A. */
+int sm_invite_prepare(sm_portal *p, struct sm_account *a, int new,
+    const char *addr, const char *name, const unsigned char *rsk,
+    const char *by, const char *why, char **mailname);
 int sm_account_list(sm_portal *p, FILE *out);
 
 /* ---- history.c: the encrypted password history ------------------- */
@@ -458,5 +471,266 @@ void sm_mail_discard(sm_portal *p, const char *name);
 int sm_mail_flush(sm_portal *p, unsigned *delivered, unsigned *left);
 /* The command a recipient runs, with -d when the portal is not the default. */
 char *sm_mail_command(const sm_portal *p, const char *cmd, const char *args);
+
+/* ---- message.c: the message container ----------------------------- */
+
+#define SM_ID_CHARS 16
+#define SM_CHUNK 65536
+#define SM_STANZA_BYTES (48 + 32 + SM_ID_CHARS)
+enum { SM_KIND_MESSAGE, SM_KIND_DRAFT };
+
+struct sm_part {
+	uint32_t nchunks;
+	uint64_t size;                 /* plaintext bytes */
+	unsigned char ssh[24];         /* secretstream header */
+	unsigned char *hashes;         /* BLAKE2b-256 of each ciphertext chunk */
+};
+
+struct sm_env {                    /* the signed header "m:ID" */
+	char id[SM_ID_CHARS + 1];
+	char *from;                    /* sender, canonical */
+	unsigned char from_pk[32];     /* sender's Ed25519 key */
+	int64_t date, expires;
+	int kind;
+	size_t nrcpt;
+	char **rcpt;                   /* canonical */
+	unsigned char *stanzas;        /* nrcpt * SM_STANZA_BYTES */
+	size_t nparts;
+	struct sm_part *parts;
+	unsigned char sig[64];
+	size_t signed_len;
+	unsigned char hash[32];        /* BLAKE2b of the whole header */
+};
+
+struct sm_msgw {                   /* a message being written */
+	sm_portal *p;
+	struct sm_env env;
+	unsigned char *K;
+	const struct sm_keys *keys;
+	int cur;
+	unsigned char *buf, *ct;
+	size_t buflen;
+	unsigned stored;
+	crypto_secretstream_xchacha20poly1305_state st;
+	crypto_generichash_state ph;
+};
+
+void sm_id_new(char id[SM_ID_CHARS + 1]);
+int sm_id_valid(const char *id);
+char *sm_chunk_key(const char *id, unsigned part, uint32_t n);
+int sm_env_decode(struct sm_env *e, const unsigned char *v, size_t n);
+void sm_env_free(struct sm_env *e);
+/* Decodes and verifies the header: 0, 66 no such message, 65 tampered. */
+int sm_env_get(sm_portal *p, const char *id, struct sm_env *e);
+int sm_env_rcpt(const struct sm_env *e, const char *canon);
+/* The content key for CANON (its stanza, or the one re-sealed at
+ * registration): 0, 66 not a recipient, 65 does not open. */
+int sm_env_key(sm_portal *p, const struct sm_env *e, const char *canon,
+    const struct sm_keys *k, unsigned char K[32]);
+int sm_env_reseal(sm_portal *p, const struct sm_env *e, const char *canon,
+    const struct sm_keys *old, const unsigned char new_pk[32]);
+
+/* Writing, inside a write transaction: init, each part (any order),
+ * recipients, finish (signs and stores the header); abort removes
+ * what was stored. */
+int sm_msgw_init(struct sm_msgw *w, sm_portal *p, const char *from_canon,
+    const unsigned char from_pk[32], const struct sm_keys *k, size_t nparts);
+int sm_msgw_part_begin(struct sm_msgw *w, unsigned part);
+int sm_msgw_part_write(struct sm_msgw *w, const void *data, size_t n);
+int sm_msgw_part_end(struct sm_msgw *w, unsigned char hash[32]);
+void sm_msgw_rcpt(struct sm_msgw *w, const char *canon,
+    const unsigned char box_pk[32]);
+int sm_msgw_finish(struct sm_msgw *w);
+void sm_msgw_abort(struct sm_msgw *w);
+void sm_msgw_free(struct sm_msgw *w);
+
+/* Reading: streams a part through OUT, verifying as it goes. */
+int sm_part_read(sm_portal *p, const struct sm_env *e, const unsigned char K[32],
+    unsigned part, int (*out)(void *, const void *, size_t), void *arg,
+    unsigned char hash[32]);
+int sm_part_load(sm_portal *p, const struct sm_env *e, const unsigned char K[32],
+    unsigned part, sm_buf *out, unsigned char hash[32]);
+int sm_msg_wipe(sm_portal *p, const struct sm_env *e);
+
+/* ---- statement.c: part 0, the sender's signed statement ----------- */
+
+struct sm_pref {                   /* a part the statement names */
+	uint32_t part;
+	uint64_t size;
+	unsigned char hash[32];        /* BLAKE2b-256 of the plaintext */
+};
+
+struct sm_stmt {
+	char id[65];
+	char *from, *from_name;        /* address as given, display name */
+	unsigned char from_pk[32];
+	char **to, **cc;
+	size_t nto, ncc;
+	int64_t date;
+	char *subject;
+	struct sm_pref body;           /* always part 1 */
+	int has_html;
+	struct sm_pref html;
+	struct sm_att { char *name; struct sm_pref ref; } *att;
+	size_t natt;
+	char reply_to[65], forward_of[65];
+	sm_buf orig;                   /* a forward: the original statement */
+	uint64_t orig_offset;          /* where the quoted original starts */
+	unsigned char sig[64];
+};
+
+void sm_stmt_free(struct sm_stmt *s);
+/* Encodes and signs with K's Ed25519 key. */
+void sm_stmt_encode(sm_buf *b, const struct sm_stmt *s, const struct sm_keys *k);
+/* 0, -1 malformed, -2 signature does not verify. */
+int sm_stmt_decode(struct sm_stmt *s, const unsigned char *v, size_t n);
+size_t sm_stmt_nparts(const struct sm_stmt *s);
+/* Reads part 0 of E and checks it against the header: 0 or 65. */
+int sm_stmt_load(sm_portal *p, const struct sm_env *e, const unsigned char K[32],
+    struct sm_stmt *s);
+
+/* ---- inbox.c: indexes, the delivery queue, holders ----------------- */
+
+#define SM_F_READ 1
+#define SM_F_ATT 2
+
+struct sm_entry {
+	char id[SM_ID_CHARS + 1];
+	int64_t date;
+	unsigned flags;
+	unsigned char K[32];           /* the message's content key */
+	char *from, *subject, *to;
+};
+
+struct sm_index {
+	struct sm_entry *v;
+	size_t n, cap;
+};
+
+void sm_index_free(struct sm_index *ix);
+struct sm_entry *sm_index_add(struct sm_index *ix);  /* may move entries */
+struct sm_entry *sm_index_find(struct sm_index *ix, const char *id);
+void sm_index_drop(struct sm_index *ix, struct sm_entry *e);
+void sm_index_sort(struct sm_index *ix);             /* newest first */
+int sm_index_decode(struct sm_index *ix, const unsigned char *v, size_t n);
+/* WHICH: 'x' messages, 'y' drafts.  In a transaction. */
+int sm_index_load(sm_portal *p, const struct sm_ident *id, int which,
+    struct sm_index *ix);
+int sm_index_save(sm_portal *p, const struct sm_ident *id, int which,
+    const struct sm_index *ix);
+/* In a write transaction: the index with the queue folded in.  *BAD is
+ * set when a queued message failed to verify (reported, kept queued). */
+int sm_inbox_open(sm_portal *p, const struct sm_ident *id, struct sm_index *ix,
+    int *bad);
+int sm_inbox_fold(sm_portal *p, const struct sm_ident *id, struct sm_index *ix,
+    int *changed);
+int sm_inbox_rekey(sm_portal *p, const char *canon, const struct sm_keys *old,
+    const unsigned char new_pk[32]);
+int sm_entry_make(sm_portal *p, const struct sm_ident *id, const char *mid,
+    struct sm_entry *out);
+int sm_env_check_sender(sm_portal *p, const struct sm_env *e);
+int sm_deliver(sm_portal *p, const char *id, const char *canon);
+int sm_holders_set(sm_portal *p, const char *id, char *const *canon, size_t n);
+int sm_release(sm_portal *p, const char *id, const char *canon);
+
+/* ---- send.c: composing and storing a message ----------------------- */
+
+#define SM_MAX_ATTACHMENTS 10
+#define SM_MAX_ATTACHMENT_BYTES 31457280ULL    /* 30 MiB, inclusive */
+#define SM_MAX_BODY (16 << 20)
+
+struct sm_src {                    /* an attachment to send */
+	char *name;                    /* as stored: any bytes but '/' and NUL */
+	uint64_t size;
+	char *path;                    /* a file, opened before the transaction */
+	int fd;
+	const struct sm_env *env;      /* or a part of a stored message */
+	const unsigned char *K;
+	unsigned part;
+};
+
+struct sm_compose {
+	char **to, **cc;               /* addresses as given */
+	size_t nto, ncc;
+	char *subject;
+	sm_buf body;
+	int has_html;
+	sm_buf html;
+	struct sm_src *att;
+	size_t natt;
+	char reply_to[65], forward_of[65];
+	sm_buf orig;                   /* a forward: the original statement */
+	uint64_t orig_offset;
+};
+
+void sm_compose_free(struct sm_compose *c);
+void sm_compose_addr(char ***v, size_t *n, const char *addr);
+int sm_compose_attach(struct sm_compose *c, const char *path);
+void sm_compose_attach_part(struct sm_compose *c, const char *name,
+    uint64_t size, const struct sm_env *e, const unsigned char *K, unsigned part);
+/* The limits: 65 naming the one broken. */
+int sm_compose_check(const struct sm_compose *c);
+/* Stores C as a message (or the sender's draft) and notifies. */
+int sm_send(sm_portal *p, const struct sm_ident *from, struct sm_compose *c,
+    int kind, char out_id[SM_ID_CHARS + 1]);
+
+/* ---- read.c: opening, marking, deleting ----------------------------- */
+
+struct sm_opened {
+	struct sm_env env;
+	struct sm_stmt stmt;
+	unsigned char K[32];
+	int was_read;
+	int orig_verified;             /* a forward's quoted original checks */
+};
+
+void sm_opened_free(struct sm_opened *o);
+/* WHICH: 'x' a message, 'y' a draft.  66 not held, 65 tampered. */
+int sm_msg_open(sm_portal *p, const struct sm_ident *id, const char *mid,
+    int which, struct sm_opened *o);
+int sm_mark_read(sm_portal *p, const struct sm_ident *id, char *const *mids,
+    size_t n);
+int sm_delete(sm_portal *p, const struct sm_ident *id, char *const *mids,
+    size_t n);
+
+/* ---- export.c: writing a message out -------------------------------- */
+
+struct sm_out {
+	int fd;
+	const char *name;              /* for messages */
+};
+
+int sm_out_write(void *out, const void *p, size_t n);
+/* O_EXCL|O_NOFOLLOW, 0600: 73 when PATH exists. */
+int sm_out_create(struct sm_out *o, const char *path);
+/* Closes (fsync when OK); removes the file when not OK. */
+int sm_out_close(struct sm_out *o, int ok);
+char *sm_safe_name(const char *name);
+void sm_text_head(sm_buf *b, const struct sm_opened *o);
+int sm_text_view(sm_portal *p, struct sm_opened *o, sm_buf *b);
+void sm_forward_verify(sm_portal *p, struct sm_opened *o);
+int sm_att_find(const struct sm_stmt *s, const char *name);
+int sm_write_att(sm_portal *p, struct sm_opened *o, size_t i, struct sm_out *out);
+/* DIR/ID.txt and the attachments; refuses before writing if any exists. */
+int sm_export_dir(sm_portal *p, struct sm_opened *o, const char *dir);
+int sm_export_zip(sm_portal *p, struct sm_opened *o, struct sm_out *out);
+int sm_export_eml(sm_portal *p, struct sm_opened *o, struct sm_out *out);
+
+/* ---- ids.c: message ids from operands or standard input ------------- */
+
+int sm_ids_collect(int argc, char **argv, char ***out, size_t *n);
+void sm_ids_free(char **v, size_t n);
+
+/* ---- compose.c: replies, forwards, resumed drafts ------------------- */
+
+void sm_compose_reply(const struct sm_ident *id, const struct sm_opened *o,
+    int all, struct sm_compose *c);
+/* Body: TEXT, the "Originally sent by" line, the original body; the
+ * original's attachments but DROP; subject "Fwd: " once. */
+int sm_compose_forward(sm_portal *p, struct sm_opened *o, const sm_buf *text,
+    char *const *drop, size_t ndrop, struct sm_compose *c);
+/* A draft under what C already holds from the command line. */
+int sm_compose_from_draft(sm_portal *p, struct sm_opened *o, int keep_body,
+    char *const *drop, size_t ndrop, struct sm_compose *c);
 
 #endif

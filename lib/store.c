@@ -264,7 +264,7 @@ sm_store_put(sm_portal *p, const char *key, const void *val, size_t n)
 }
 
 int
-sm_store_del(sm_portal *p, const char *key)
+sm_store_zero(sm_portal *p, const char *key)
 {
 	unsigned char *v;
 	size_t n;
@@ -278,16 +278,36 @@ sm_store_del(sm_portal *p, const char *key)
 	sodium_memzero(v, n);
 	rc = sm_store_put(p, key, v, n);
 	free(v);
-	if (rc)
-		return rc;
+	return rc;
+}
+
+int
+sm_store_sync(sm_portal *p)
+{
 	if (gdbm_sync(p->st->db) != 0)
 		return sm_err(EX_IOERR, "%s/store.db: sync: %s", p->dir,
 		    gdbm_strerror(gdbm_errno));
+	return 0;
+}
+
+int
+sm_store_remove(sm_portal *p, const char *key)
+{
 	if (gdbm_delete(p->st->db, (datum){ (char *)key, (int)strlen(key) }) != 0 &&
 	    gdbm_errno != GDBM_ITEM_NOT_FOUND)
 		return sm_err(EX_IOERR, "%s/store.db: delete: %s", p->dir,
 		    gdbm_strerror(gdbm_errno));
 	return 0;
+}
+
+int
+sm_store_del(sm_portal *p, const char *key)
+{
+	int rc;
+
+	if ((rc = sm_store_zero(p, key)) == 0 && (rc = sm_store_sync(p)) == 0)
+		rc = sm_store_remove(p, key);
+	return rc;
 }
 
 int

@@ -1,0 +1,192 @@
+/* smail-fetch: read messages: as text, as files, as a zip, as an RFC
+ * 5322 message, or one attachment. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "smail.h"
+
+static const char usage[] =
+    "smail-fetch [-q] [-d DIR] [-u ADDR] ID...|-   the messages as text\n"
+    "       smail-fetch -o DIR ID...          DIR/ID.txt and the attachments\n"
+    "       smail-fetch -z [-o FILE|DIR] ID... a zip: message.txt and the "
+    "attachments\n"
+    "       smail-fetch -e [-o FILE|DIR] ID... an RFC 5322 MIME message\n"
+    "       smail-fetch -a NAME [-o FILE] ID   one attachment\n"
+    "Fetching marks a message read.\n"
+    "common options: -d/--dir DIR, -u/--user ADDR, --password-file FILE,\n"
+    "  --password-fd N, -q/--quiet, -h/--help, -V/--version\n";
+
+enum { TEXT, FILES, ZIP, EML, ATT };
+
+static int
+is_dir(const char *path)
+{
+	struct stat st;
+	size_t n = strlen(path);
+
+	if (n && path[n - 1] == '/')
+		return 1;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Where one message's output goes: stdout, FILE, or DIR/ID.EXT. */
+static int
+open_out(struct sm_out *out, const char *o, const char *id, const char *ext,
+    char **path)
+{
+	*path = NULL;
+	if (!o) {
+		out->fd = 1;
+		out->name = "standard output";
+		return 0;
+	}
+	if (is_dir(o)) {
+		int rc = sm_mkdirs(o);
+		if (rc)
+			return rc;
+		size_t n = strlen(o);
+		while (n > 1 && o[n - 1] == '/')
+			n--;
+		*path = sm_xasprintf("%.*s/%s.%s", (int)n, o, id, ext);
+	} else
+		*path = sm_xstrdup(o);
+	return sm_out_create(out, *path);
+}
+
+static int
+fetch_one(sm_portal *p, const struct sm_ident *id, const char *mid, int mode,
+    const char *o, const char *att, int *first)
+{
+	struct sm_opened m;
+	struct sm_out out = { -1, NULL };
+	char *path = NULL;
+	sm_buf text = { 0 };
+	int rc, c;
+
+	if ((rc = sm_msg_open(p, id, mid, 'x', &m)) != 0)
+		return rc;
+	if (m.stmt.forward_of[0])
+		sm_forward_verify(p, &m);
+	switch (mode) {
+	case TEXT:
+		if (!*first)
+			rc = sm_out_write(&(struct sm_out){ 1, "standard output" }, "\n", 1);
+		if (rc == 0 && (rc = sm_text_view(p, &m, &text)) == 0)
+			rc = sm_out_write(&(struct sm_out){ 1, "standard output" },
+			    text.p, text.len);
+		break;
+	case FILES:
+		if ((rc = sm_mkdirs(o)) == 0)
+			rc = sm_export_dir(p, &m, o);
+		break;
+	case ZIP:
+	case EML:
+		if ((rc = open_out(&out, o, mid, mode == ZIP ? "zip" : "eml", &path)) != 0)
+			break;
+		rc = mode == ZIP ? sm_export_zip(p, &m, &out) : sm_export_eml(p, &m, &out);
+		c = sm_out_close(&out, rc == 0);
+		if (rc == 0)
+			rc = c;
+		break;
+	case ATT: {
+		int i = sm_att_find(&m.stmt, att);
+		if (i < 0) {
+			rc = sm_err(EX_NOINPUT, "%s: no attachment '%s'", mid, att);
+			break;
+		}
+		if ((rc = open_out(&out, o, mid, "bin", &path)) != 0)
+			break;
+		rc = sm_write_att(p, &m, (size_t)i, &out);
+		c = sm_out_close(&out, rc == 0);
+		if (rc == 0)
+			rc = c;
+		break;
+	}
+	}
+	*first = 0;
+	if (rc == 0) {
+		char *ids[1] = { (char *)mid };
+		rc = sm_mark_read(p, id, ids, 1);
+	}
+	sm_buf_free(&text);
+	free(path);
+	sm_opened_free(&m);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		SM_LONGOPTS_COMMON,
+		{ "output", required_argument, 0, 'o' },
+		{ "zip", no_argument, 0, 'z' },
+		{ "eml", no_argument, 0, 'e' },
+		{ "attachment", required_argument, 0, 'a' },
+		{ 0, 0, 0, 0 }
+	};
+	struct sm_opts o;
+	struct sm_ident id = { 0 };
+	sm_portal *p = NULL;
+	const char *outarg = NULL, *att = NULL;
+	char **ids = NULL;
+	size_t n = 0, i;
+	int ch, rc, mode = TEXT, first = 1, worst = 0;
+
+	sm_init(argv[0]);
+	sm_opts_init(&o);
+	while ((ch = getopt_long(argc, argv, "d:u:o:zea:qhV", longopts, NULL)) != -1) {
+		if (sm_opts_common(&o, ch, optarg, usage))
+			continue;
+		switch (ch) {
+		case 'o': outarg = optarg; break;
+		case 'z': mode = mode == TEXT || mode == ZIP ? ZIP : -1; break;
+		case 'e': mode = mode == TEXT || mode == EML ? EML : -1; break;
+		case 'a': att = optarg; mode = mode == TEXT || mode == ATT ? ATT : -1; break;
+		default: sm_usage(usage);
+		}
+	}
+	if (mode < 0) {
+		sm_err(EX_USAGE, "-z, -e and -a exclude each other");
+		sm_usage(usage);
+	}
+	if (mode == TEXT && outarg)
+		mode = FILES;
+	if (optind == argc)
+		sm_usage(usage);
+	if ((rc = sm_ids_collect(argc - optind, argv + optind, &ids, &n)) != 0)
+		return rc;
+	if ((mode == ZIP || mode == EML || mode == ATT) && !outarg && isatty(1)) {
+		rc = sm_err(EX_USAGE, "refusing to write %s to a terminal; use -o "
+		    "or a pipe", mode == ZIP ? "a zip" : mode == EML ? "a message" :
+		    "an attachment");
+		goto out;
+	}
+	if ((mode == ZIP || mode == EML || mode == ATT) && n > 1 &&
+	    (!outarg || !is_dir(outarg))) {
+		rc = sm_err(EX_USAGE, "several messages: give -o DIR");
+		goto out;
+	}
+	if ((rc = sm_portal_open(o.dir, &p)) != 0)
+		goto out;
+	if ((rc = sm_auth(p, &o, &id)) != 0)
+		goto out;
+	/* Each id on its own: an error names it and the others still go. */
+	for (i = 0; i < n; i++) {
+		rc = fetch_one(p, &id, ids[i], mode, outarg, att, &first);
+		if (rc && (!worst || rc == EX_NOINPUT))
+			worst = rc;
+		if (rc == EX_IOERR || rc == EX_TEMPFAIL)
+			break;
+	}
+	rc = worst;
+out:
+	sm_ids_free(ids, n);
+	sm_ident_free(&id);
+	sm_portal_close(p);
+	return rc;
+}

@@ -1,0 +1,475 @@
+/* smail-send: send a secure message, a reply, a forward, a draft, or a
+ * batch of messages. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "smail.h"
+
+static const char usage[] =
+    "smail-send [-q] [-d DIR] [-u ADDR] [-s SUBJECT] [-c RCPT]... [-a FILE]...\n"
+    "                  [-H FILE] [-m FILE] RCPT...\n"
+    "       smail-send -r ID | -R ID [-s SUBJECT] [-a FILE]... [-m FILE]\n"
+    "       smail-send -f ID [-x NAME]... [-a FILE]... [-m FILE] RCPT...\n"
+    "       smail-send --draft [...]      save as a draft, print its id\n"
+    "       smail-send -D ID [...]        resume a draft and send it\n"
+    "       smail-send -b FILE|-          batch: RCPTS<TAB>SUBJECT<TAB>BODYFILE"
+    "[<TAB>ATTACHMENT]...\n"
+    "The body comes from -m FILE, else standard input, else $EDITOR on a "
+    "terminal.\n"
+    "common options: -d/--dir DIR, -u/--user ADDR, --password-file FILE,\n"
+    "  --password-fd N, -q/--quiet, -h/--help, -V/--version\n";
+
+enum { OPT_DRAFT = SM_OPT_FIRST_FREE };
+
+struct args {
+	char *subject;
+	char **cc, **att, **drop;
+	size_t ncc, natt, ndrop;
+	const char *html, *msgfile;
+	const char *reply, *reply_all, *forward, *resume, *batch;
+	int draft;
+};
+
+static void
+push(char ***v, size_t *n, const char *s)
+{
+	*v = sm_xrealloc(*v, (*n + 1) * sizeof **v);
+	(*v)[(*n)++] = (char *)s;
+}
+
+static int
+read_body(const char *file, sm_buf *b)
+{
+	char *text;
+	size_t len;
+	int rc;
+
+	if (strcmp(file, "-") == 0)
+		rc = sm_read_fd(0, "standard input", SM_MAX_BODY, &text, &len);
+	else
+		rc = sm_read_file(file, SM_MAX_BODY, &text, &len);
+	if (rc)
+		return rc;
+	sm_buf_free(b);
+	sm_buf_put(b, text, len);
+	free(text);
+	return 0;
+}
+
+/* ---- $EDITOR ---- */
+
+/* Runs the editor on a file in the runtime directory: 0 when it exited
+ * well, 65 when not; TEXT gets whatever the file holds either way. */
+static int
+edit(sm_buf *text)
+{
+	const char *editor = getenv("VISUAL");
+	char *dir = sm_session_dir(), *path;
+	struct sigaction ign, oint, oquit, ohup;
+	pid_t pid;
+	int fd, status = 0, rc;
+
+	if (!editor || !*editor)
+		editor = getenv("EDITOR");
+	if (!editor || !*editor)
+		editor = "vi";
+	if (!dir || sm_mkdirs(dir) != 0) {
+		free(dir);
+		return sm_err(EX_CANTCREAT, "no runtime directory for the editor's file");
+	}
+	path = sm_xasprintf("%s/compose-XXXXXX", dir);
+	free(dir);
+	if ((fd = mkstemp(path)) < 0) {
+		rc = sm_err(EX_CANTCREAT, "%s: %s", path, strerror(errno));
+		free(path);
+		return rc;
+	}
+	close(fd);
+	/* Like system(3): the editor owns the terminal's signals; a hang-up
+	 * ends the editor, and what was typed still becomes a draft. */
+	memset(&ign, 0, sizeof ign);
+	ign.sa_handler = SIG_IGN;
+	sigaction(SIGINT, &ign, &oint);
+	sigaction(SIGQUIT, &ign, &oquit);
+	sigaction(SIGHUP, &ign, &ohup);
+	pid = fork();
+	if (pid == 0) {
+		sigaction(SIGINT, &oint, NULL);
+		sigaction(SIGQUIT, &oquit, NULL);
+		sigaction(SIGHUP, &ohup, NULL);
+		execl("/bin/sh", "sh", "-c", "exec $0 \"$1\"", editor, path, (char *)NULL);
+		_exit(127);
+	}
+	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	sigaction(SIGINT, &oint, NULL);
+	sigaction(SIGQUIT, &oquit, NULL);
+	sigaction(SIGHUP, &ohup, NULL);
+	rc = read_body(path, text);
+	{
+		/* Wipe the file: it held the message in the clear. */
+		int w = open(path, O_WRONLY | O_NOFOLLOW);
+		if (w >= 0) {
+			static const char zero[4096];
+			size_t left = text->len;
+			while (left > 0) {
+				size_t n = left < sizeof zero ? left : sizeof zero;
+				if (write(w, zero, n) < 0)
+					break;
+				left -= n;
+			}
+			fsync(w);
+			close(w);
+		}
+		unlink(path);
+	}
+	free(path);
+	if (rc)
+		return rc;
+	if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return sm_err(EX_DATAERR, "the editor (%s) did not exit cleanly", editor);
+	return 0;
+}
+
+/* ---- batch ---- */
+
+static void
+split_rcpts(const char *field, struct sm_compose *c)
+{
+	char *copy = sm_xstrdup(field), *tok, *save = NULL;
+
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *e;
+		while (*tok == ' ')
+			tok++;
+		e = tok + strlen(tok);
+		while (e > tok && e[-1] == ' ')
+			*--e = 0;
+		if (*tok)
+			sm_compose_addr(&c->to, &c->nto, tok);
+	}
+	free(copy);
+}
+
+static int
+batch_line(sm_portal *p, const struct sm_ident *id, char *line, const char *rcpts_out)
+{
+	struct sm_compose c;
+	char *fields[64], *save = NULL, *f, newid[SM_ID_CHARS + 1];
+	size_t n = 0, i;
+	int rc;
+
+	memset(&c, 0, sizeof c);
+	/* Split at TABs, keeping empty fields. */
+	for (f = line; n < 64; ) {
+		char *tab = strchr(f, '\t');
+		fields[n++] = f;
+		if (!tab)
+			break;
+		*tab = 0;
+		f = tab + 1;
+	}
+	(void)save;
+	if (n < 3)
+		return sm_err(EX_DATAERR, "expected RCPTS<TAB>SUBJECT<TAB>BODYFILE");
+	if (n == 64)
+		return sm_err(EX_DATAERR, "too many fields");
+	split_rcpts(fields[0], &c);
+	if (c.nto == 0) {
+		rc = sm_err(EX_DATAERR, "no recipient");
+		goto out;
+	}
+	c.subject = sm_xstrdup(fields[1]);
+	if (!*fields[2]) {
+		rc = sm_err(EX_DATAERR, "no body file");
+		goto out;
+	}
+	if ((rc = read_body(fields[2], &c.body)) != 0)
+		goto out;
+	for (i = 3; i < n; i++)
+		if (*fields[i] && (rc = sm_compose_attach(&c, fields[i])) != 0)
+			goto out;
+	if ((rc = sm_send(p, id, &c, SM_KIND_MESSAGE, newid)) == 0) {
+		printf("%s\t%s\n", newid, rcpts_out);
+		if (fflush(stdout) != 0)
+			rc = sm_err(EX_IOERR, "standard output: write error");
+	}
+out:
+	sm_compose_free(&c);
+	return rc;
+}
+
+static int
+batch(sm_portal *p, const struct sm_ident *id, const char *file)
+{
+	FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "re");
+	const char *name = strcmp(file, "-") == 0 ? "stdin" : file;
+	char *line = NULL, ctx[300];
+	size_t cap = 0;
+	ssize_t len;
+	unsigned lineno = 0, failed = 0;
+
+	if (!f)
+		return sm_err(errno == ENOENT ? EX_NOINPUT : EX_IOERR, "%s: %s", file,
+		    strerror(errno));
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		char *rcpts;
+		lineno++;
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = 0;
+		if (strspn(line, " \t") == (size_t)len || line[strspn(line, " \t")] == '#')
+			continue;
+		snprintf(ctx, sizeof ctx, "%s:%u", name, lineno);
+		sm_errctx = ctx;
+		if (memchr(line, 0, (size_t)len)) {
+			sm_err(EX_DATAERR, "NUL byte in the line");
+			failed++;
+			sm_errctx = NULL;
+			continue;
+		}
+		rcpts = sm_xstrndup(line, strcspn(line, "\t"));
+		if (batch_line(p, id, line, rcpts) != 0)
+			failed++;
+		free(rcpts);
+		sm_errctx = NULL;
+	}
+	if (ferror(f))
+		sm_err(EX_IOERR, "%s: %s", name, strerror(errno)), failed++;
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	if (failed)
+		sm_err(EX_DATAERR, "%s: %u line%s failed", name, failed,
+		    failed == 1 ? "" : "s");
+	return failed ? EX_DATAERR : 0;
+}
+
+/* ---- one message ---- */
+
+static int
+need_no_rcpts(int nrcpt, const struct args *a, const char *what)
+{
+	if (nrcpt || a->ncc)
+		return sm_err(EX_USAGE, "%s: recipients are fixed; to add some, "
+		    "forward with -f", what);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		SM_LONGOPTS_COMMON,
+		{ "subject", required_argument, 0, 's' },
+		{ "cc", required_argument, 0, 'c' },
+		{ "attach", required_argument, 0, 'a' },
+		{ "html", required_argument, 0, 'H' },
+		{ "message", required_argument, 0, 'm' },
+		{ "reply", required_argument, 0, 'r' },
+		{ "reply-all", required_argument, 0, 'R' },
+		{ "forward", required_argument, 0, 'f' },
+		{ "exclude", required_argument, 0, 'x' },
+		{ "resume", required_argument, 0, 'D' },
+		{ "batch", required_argument, 0, 'b' },
+		{ "draft", no_argument, 0, OPT_DRAFT },
+		{ 0, 0, 0, 0 }
+	};
+	struct sm_opts o;
+	struct args a;
+	struct sm_compose c;
+	struct sm_opened orig;
+	struct sm_ident id = { 0 };
+	sm_portal *p = NULL;
+	sm_buf text = { 0 };
+	char newid[SM_ID_CHARS + 1];
+	const char *from_id = NULL;
+	int ch, rc, modes = 0, nrcpt, edited = 0, have_orig = 0;
+	size_t i;
+
+	sm_init(argv[0]);
+	sm_opts_init(&o);
+	memset(&a, 0, sizeof a);
+	memset(&c, 0, sizeof c);
+	memset(&orig, 0, sizeof orig);
+	while ((ch = getopt_long(argc, argv, "d:u:s:c:a:H:m:r:R:f:x:D:b:qhV",
+	    longopts, NULL)) != -1) {
+		if (sm_opts_common(&o, ch, optarg, usage))
+			continue;
+		switch (ch) {
+		case 's': a.subject = optarg; break;
+		case 'c': push(&a.cc, &a.ncc, optarg); break;
+		case 'a': push(&a.att, &a.natt, optarg); break;
+		case 'x': push(&a.drop, &a.ndrop, optarg); break;
+		case 'H': a.html = optarg; break;
+		case 'm': a.msgfile = optarg; break;
+		case 'r': a.reply = optarg; modes++; break;
+		case 'R': a.reply_all = optarg; modes++; break;
+		case 'f': a.forward = optarg; modes++; break;
+		case 'D': a.resume = optarg; modes++; break;
+		case 'b': a.batch = optarg; modes++; break;
+		case OPT_DRAFT: a.draft = 1; break;
+		default: sm_usage(usage);
+		}
+	}
+	nrcpt = argc - optind;
+	if (modes > 1) {
+		sm_err(EX_USAGE, "-r, -R, -f, -D and -b exclude each other");
+		sm_usage(usage);
+	}
+	if (a.batch && (nrcpt || a.ncc || a.natt || a.subject || a.msgfile ||
+	    a.html || a.draft || a.ndrop)) {
+		sm_err(EX_USAGE, "-b takes everything from the manifest");
+		sm_usage(usage);
+	}
+	if (a.ndrop && !a.forward && !a.resume) {
+		sm_err(EX_USAGE, "-x drops an attachment of a forward or a draft");
+		sm_usage(usage);
+	}
+	if ((a.reply || a.reply_all) &&
+	    need_no_rcpts(nrcpt, &a, a.reply ? "-r" : "-R") != 0)
+		return EX_USAGE;
+	if (a.forward && nrcpt == 0) {
+		sm_err(EX_USAGE, "-f: give the recipients");
+		sm_usage(usage);
+	}
+	if (!modes && !a.draft && nrcpt == 0) {
+		sm_err(EX_USAGE, "no recipient");
+		sm_usage(usage);
+	}
+	if (a.msgfile && strcmp(a.msgfile, "-") == 0 && o.password_fd == 0) {
+		sm_err(EX_USAGE, "standard input carries the body: the password "
+		    "cannot come from descriptor 0 too");
+		return EX_USAGE;
+	}
+
+	/* What can be checked before the store is touched. */
+	for (i = 0; i < (size_t)nrcpt; i++)
+		sm_compose_addr(&c.to, &c.nto, argv[optind + (int)i]);
+	for (i = 0; i < a.ncc; i++)
+		sm_compose_addr(&c.cc, &c.ncc, a.cc[i]);
+	if (a.subject)
+		c.subject = sm_xstrdup(a.subject);
+	for (i = 0; i < a.natt; i++)
+		if ((rc = sm_compose_attach(&c, a.att[i])) != 0)
+			goto out;
+	if (a.html) {
+		if ((rc = read_body(a.html, &c.html)) != 0)
+			goto out;
+		c.has_html = 1;
+	}
+	if ((rc = sm_compose_check(&c)) != 0)
+		goto out;
+
+	if ((rc = sm_portal_open(o.dir, &p)) != 0)
+		goto out;
+	if ((rc = sm_auth(p, &o, &id)) != 0)
+		goto out;
+	if (a.batch) {
+		rc = batch(p, &id, a.batch);
+		goto out;
+	}
+
+	/* The text: -m, standard input, or the editor on a terminal; a
+	 * resumed draft keeps its body unless -m is given. */
+	if (a.msgfile)
+		rc = read_body(a.msgfile, &text);
+	else if (a.resume)
+		rc = 0;
+	else if (!isatty(0))
+		rc = read_body("-", &text);
+	else {
+		rc = edit(&text);
+		edited = 1;
+		if (rc && rc != EX_DATAERR)
+			goto out;
+	}
+	if (rc && !edited)
+		goto out;
+
+	from_id = a.reply ? a.reply : a.reply_all ? a.reply_all : a.forward;
+	if (from_id) {
+		int r2 = sm_msg_open(p, &id, from_id, 'x', &orig);
+		if (r2) {
+			rc = r2;
+			goto out;
+		}
+		have_orig = 1;
+	} else if (a.resume) {
+		int r2 = sm_msg_open(p, &id, a.resume, 'y', &orig);
+		if (r2) {
+			rc = r2;
+			goto out;
+		}
+		have_orig = 1;
+	}
+	if (a.reply || a.reply_all) {
+		sm_compose_reply(&id, &orig, a.reply_all != NULL, &c);
+		sm_buf_free(&c.body);
+		sm_buf_put(&c.body, text.p, text.len);
+	} else if (a.forward) {
+		int r2 = sm_compose_forward(p, &orig, &text, a.drop, a.ndrop, &c);
+		if (r2) {
+			rc = r2;
+			goto out;
+		}
+	} else if (a.resume) {
+		int r2;
+		if (a.msgfile) {
+			sm_buf_put(&c.body, text.p, text.len);
+		}
+		r2 = sm_compose_from_draft(p, &orig, !a.msgfile, a.drop, a.ndrop, &c);
+		if (r2) {
+			rc = r2;
+			goto out;
+		}
+	} else
+		sm_buf_put(&c.body, text.p, text.len);
+
+	if (edited && rc) {
+		/* The editor failed: keep what was written as a draft. */
+		int r2 = sm_send(p, &id, &c, SM_KIND_DRAFT, newid);
+		if (r2 == 0)
+			sm_err(rc, "the message is kept as draft %s", newid);
+		goto out;
+	}
+	if (a.draft) {
+		if ((rc = sm_send(p, &id, &c, SM_KIND_DRAFT, newid)) != 0)
+			goto out;
+	} else if (edited) {
+		/* Saved as a draft first, so a failed send loses nothing. */
+		char draft[SM_ID_CHARS + 1];
+		char *d = draft;
+		if ((rc = sm_send(p, &id, &c, SM_KIND_DRAFT, draft)) != 0)
+			goto out;
+		if ((rc = sm_send(p, &id, &c, SM_KIND_MESSAGE, newid)) != 0) {
+			sm_err(rc, "the message is kept as draft %s", draft);
+			goto out;
+		}
+		sm_delete(p, &id, &d, 1);
+	} else if ((rc = sm_send(p, &id, &c, SM_KIND_MESSAGE, newid)) != 0)
+		goto out;
+	printf("%s\n", newid);
+	if (fflush(stdout) != 0)
+		rc = sm_err(EX_IOERR, "standard output: write error");
+	if (rc == 0 && a.resume) {
+		char *d = (char *)a.resume;
+		rc = sm_delete(p, &id, &d, 1);
+	}
+out:
+	if (have_orig)
+		sm_opened_free(&orig);
+	sm_buf_free(&text);
+	sm_compose_free(&c);
+	sm_ident_free(&id);
+	sm_portal_close(p);
+	free(a.cc);
+	free(a.att);
+	free(a.drop);
+	return rc;
+}

@@ -1,0 +1,529 @@
+/*
+ * inbox.c: what each account holds.
+ *
+ * A sender cannot write into a recipient's encrypted index (it has
+ * only the recipient's public key), so delivery appends the message id
+ * to the recipient's queue "q:ADDR" (ids only, no content).  The
+ * recipient's next command folds the queue into its index "x:ADDR"
+ * (drafts: "y:ADDR"): one sealed box opened per message, once, after
+ * which the entry, with the message's content key, date, sender and
+ * subject, lives encrypted under a subkey of the account's keys.
+ * Listing a large inbox is then one decryption, not one per message.
+ * "r:ID" lists the accounts that still hold message ID; when the last
+ * one lets go, the message's records are wiped.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "smail.h"
+
+#define INDEX_MAGIC "SMX1"
+
+void
+sm_index_free(struct sm_index *ix)
+{
+	size_t i;
+
+	for (i = 0; i < ix->n; i++) {
+		free(ix->v[i].from);
+		free(ix->v[i].subject);
+		free(ix->v[i].to);
+	}
+	if (ix->v)
+		sodium_memzero(ix->v, ix->cap * sizeof *ix->v);
+	free(ix->v);
+	memset(ix, 0, sizeof *ix);
+}
+
+struct sm_entry *
+sm_index_add(struct sm_index *ix)
+{
+	if (ix->n == ix->cap) {
+		size_t cap = ix->cap ? 2 * ix->cap : 16;
+		struct sm_entry *v = sm_xcalloc(cap, sizeof *v);
+		if (ix->n)
+			memcpy(v, ix->v, ix->n * sizeof *v);
+		if (ix->v) {
+			sodium_memzero(ix->v, ix->cap * sizeof *ix->v);
+			free(ix->v);
+		}
+		ix->v = v;
+		ix->cap = cap;
+	}
+	memset(&ix->v[ix->n], 0, sizeof ix->v[0]);
+	return &ix->v[ix->n++];
+}
+
+struct sm_entry *
+sm_index_find(struct sm_index *ix, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < ix->n; i++)
+		if (strcmp(ix->v[i].id, id) == 0)
+			return &ix->v[i];
+	return NULL;
+}
+
+void
+sm_index_drop(struct sm_index *ix, struct sm_entry *e)
+{
+	size_t i = (size_t)(e - ix->v);
+
+	free(e->from);
+	free(e->subject);
+	free(e->to);
+	memmove(e, e + 1, (ix->n - i - 1) * sizeof *e);
+	ix->n--;
+	sodium_memzero(&ix->v[ix->n], sizeof ix->v[0]);
+}
+
+static char *
+index_key(int which, const char *canon)
+{
+	return sm_xasprintf("%c:%s", which, canon);
+}
+
+static void
+put_str(sm_buf *b, const char *s)
+{
+	sm_buf_puts(b, s ? s : "");
+	sm_buf_putc(b, 0);
+}
+
+static void
+encode(sm_buf *b, const struct sm_index *ix)
+{
+	size_t i;
+	int j;
+
+	sm_buf_put(b, INDEX_MAGIC, 4);
+	for (i = 0; i < ix->n; i++) {
+		const struct sm_entry *e = &ix->v[i];
+		unsigned char fixed[SM_ID_CHARS + 8 + 4 + 32];
+		uint64_t d = (uint64_t)e->date;
+		memcpy(fixed, e->id, SM_ID_CHARS);
+		for (j = 7; j >= 0; j--, d >>= 8)
+			fixed[SM_ID_CHARS + j] = (unsigned char)d;
+		fixed[SM_ID_CHARS + 8] = (unsigned char)(e->flags >> 24);
+		fixed[SM_ID_CHARS + 9] = (unsigned char)(e->flags >> 16);
+		fixed[SM_ID_CHARS + 10] = (unsigned char)(e->flags >> 8);
+		fixed[SM_ID_CHARS + 11] = (unsigned char)e->flags;
+		memcpy(fixed + SM_ID_CHARS + 12, e->K, 32);
+		sm_buf_put(b, fixed, sizeof fixed);
+		put_str(b, e->from);
+		put_str(b, e->subject);
+		put_str(b, e->to);
+	}
+}
+
+static char *
+take_str(const unsigned char **p, const unsigned char *end)
+{
+	const unsigned char *z = memchr(*p, 0, (size_t)(end - *p));
+	char *s;
+
+	if (!z)
+		return NULL;
+	s = sm_xstrndup((const char *)*p, (size_t)(z - *p));
+	*p = z + 1;
+	return s;
+}
+
+int
+sm_index_decode(struct sm_index *ix, const unsigned char *v, size_t n)
+{
+	const unsigned char *p = v + 4, *end = v + n;
+	size_t fixed = SM_ID_CHARS + 8 + 4 + 32;
+
+	memset(ix, 0, sizeof *ix);
+	if (n < 4 || memcmp(v, INDEX_MAGIC, 4) != 0)
+		return -1;
+	while (p < end) {
+		struct sm_entry *e;
+		int j;
+		if ((size_t)(end - p) < fixed)
+			goto bad;
+		e = sm_index_add(ix);
+		memcpy(e->id, p, SM_ID_CHARS);
+		e->id[SM_ID_CHARS] = 0;
+		for (j = 0; j < 8; j++)
+			e->date = (int64_t)((uint64_t)e->date << 8 | p[SM_ID_CHARS + j]);
+		e->flags = (unsigned)p[SM_ID_CHARS + 8] << 24 |
+		    (unsigned)p[SM_ID_CHARS + 9] << 16 |
+		    (unsigned)p[SM_ID_CHARS + 10] << 8 | p[SM_ID_CHARS + 11];
+		memcpy(e->K, p + SM_ID_CHARS + 12, 32);
+		p += fixed;
+		if (!sm_id_valid(e->id) || !(e->from = take_str(&p, end)) ||
+		    !(e->subject = take_str(&p, end)) || !(e->to = take_str(&p, end)))
+			goto bad;
+	}
+	return 0;
+bad:
+	sm_index_free(ix);
+	return -1;
+}
+
+static void
+index_ad(sm_buf *ad, int which, const char *canon)
+{
+	sm_buf_puts(ad, "smail-index-v1");
+	sm_buf_putc(ad, which);
+	sm_buf_puts(ad, canon);
+}
+
+int
+sm_index_load(sm_portal *p, const struct sm_ident *id, int which,
+    struct sm_index *ix)
+{
+	char *key = index_key(which, id->canon);
+	unsigned char *v, k[32];
+	sm_buf ad = { 0 }, plain = { 0 };
+	size_t n;
+	int rc;
+
+	memset(ix, 0, sizeof *ix);
+	rc = sm_store_get(p, key, &v, &n);
+	free(key);
+	if (rc == 1)
+		return 0;
+	if (rc)
+		return rc;
+	sm_account_subkey(k, id->keys, "smail-index-v1");
+	index_ad(&ad, which, id->canon);
+	rc = sm_aead_open(&plain, k, ad.p, ad.len, v, n);
+	sodium_memzero(k, sizeof k);
+	free(v);
+	sm_buf_free(&ad);
+	if (rc == 0)
+		rc = sm_index_decode(ix, plain.p, plain.len);
+	sm_buf_free(&plain);
+	if (rc)
+		return sm_err(EX_DATAERR, "%s: the %s index is damaged", id->addr,
+		    which == 'x' ? "message" : "draft");
+	return 0;
+}
+
+int
+sm_index_save(sm_portal *p, const struct sm_ident *id, int which,
+    const struct sm_index *ix)
+{
+	char *key = index_key(which, id->canon);
+	unsigned char k[32];
+	sm_buf ad = { 0 }, plain = { 0 }, sealed = { 0 };
+	int rc;
+
+	encode(&plain, ix);
+	sm_account_subkey(k, id->keys, "smail-index-v1");
+	index_ad(&ad, which, id->canon);
+	sm_aead_seal(&sealed, k, ad.p, ad.len, plain.p, plain.len);
+	sodium_memzero(k, sizeof k);
+	rc = sm_store_put(p, key, sealed.p, sealed.len);
+	free(key);
+	sm_buf_free(&ad);
+	sm_buf_free(&plain);
+	sm_buf_free(&sealed);
+	return rc;
+}
+
+/* ---- the delivery queue and holders ---- */
+
+static int
+list_get(sm_portal *p, const char *key, sm_buf *out)
+{
+	unsigned char *v;
+	size_t n;
+	int rc;
+
+	rc = sm_store_get(p, key, &v, &n);
+	if (rc == 1)
+		return 0;
+	if (rc)
+		return rc;
+	sm_buf_put(out, v, n);
+	free(v);
+	return 0;
+}
+
+/* Does the newline-separated LIST hold ITEM? */
+static int
+list_has(const sm_buf *l, const char *item)
+{
+	size_t n = strlen(item), i = 0;
+
+	while (i < l->len) {
+		const unsigned char *nl = memchr(l->p + i, '\n', l->len - i);
+		size_t len = nl ? (size_t)(nl - (l->p + i)) : l->len - i;
+		if (len == n && memcmp(l->p + i, item, n) == 0)
+			return 1;
+		i += len + 1;
+	}
+	return 0;
+}
+
+int
+sm_deliver(sm_portal *p, const char *id, const char *canon)
+{
+	char *key = sm_xasprintf("q:%s", canon);
+	sm_buf l = { 0 };
+	int rc;
+
+	if ((rc = list_get(p, key, &l)) == 0 && !list_has(&l, id)) {
+		sm_buf_puts(&l, id);
+		sm_buf_putc(&l, '\n');
+		rc = sm_store_put(p, key, l.p, l.len);
+	}
+	sm_buf_free(&l);
+	free(key);
+	return rc;
+}
+
+int
+sm_holders_set(sm_portal *p, const char *id, char *const *canon, size_t n)
+{
+	char *key = sm_xasprintf("r:%s", id);
+	sm_buf l = { 0 };
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++)
+		if (!list_has(&l, canon[i])) {
+			sm_buf_puts(&l, canon[i]);
+			sm_buf_putc(&l, '\n');
+		}
+	rc = sm_store_put(p, key, l.p, l.len);
+	sm_buf_free(&l);
+	free(key);
+	return rc;
+}
+
+/* CANON lets go of message ID; the last holder's release wipes it. */
+int
+sm_release(sm_portal *p, const char *id, const char *canon)
+{
+	char *key = sm_xasprintf("r:%s", id);
+	sm_buf l = { 0 }, keep = { 0 };
+	struct sm_env e;
+	size_t i = 0;
+	int rc;
+
+	if ((rc = list_get(p, key, &l)) != 0)
+		goto out;
+	while (i < l.len) {
+		const unsigned char *nl = memchr(l.p + i, '\n', l.len - i);
+		size_t len = nl ? (size_t)(nl - (l.p + i)) : l.len - i;
+		if (!(len == strlen(canon) && memcmp(l.p + i, canon, len) == 0)) {
+			sm_buf_put(&keep, l.p + i, len);
+			sm_buf_putc(&keep, '\n');
+		}
+		i += len + 1;
+	}
+	if (keep.len) {
+		rc = sm_store_put(p, key, keep.p, keep.len);
+		goto out;
+	}
+	rc = sm_env_get(p, id, &e);
+	if (rc == 0) {
+		rc = sm_msg_wipe(p, &e);
+		sm_env_free(&e);
+	} else if (rc == EX_NOINPUT || rc == EX_DATAERR)
+		rc = 0;        /* nothing left to read, or unreadable: drop it */
+	if (rc == 0)
+		rc = sm_store_del(p, key);
+out:
+	sm_buf_free(&l);
+	sm_buf_free(&keep);
+	free(key);
+	return rc;
+}
+
+/* Checks that the header's signing key is the sender's account key. */
+int
+sm_env_check_sender(sm_portal *p, const struct sm_env *e)
+{
+	struct sm_account a;
+	int rc;
+
+	rc = sm_account_get(p, e->from, &a);
+	if (rc == EX_NOUSER)
+		return 0;      /* the sender's account is gone: the header's key stands */
+	if (rc)
+		return rc;
+	rc = sodium_memcmp(a.pub.sign_pk, e->from_pk, 32) == 0 ? 0 :
+	    sm_err(EX_DATAERR, "%s: the message is tampered with (not signed by "
+	    "%s's key)", e->id, a.addr);
+	sm_account_free(&a);
+	return rc;
+}
+
+/* Builds an index entry for message ID: verifies the header and the
+ * statement, and takes the content key. */
+int
+sm_entry_make(sm_portal *p, const struct sm_ident *id, const char *mid,
+    struct sm_entry *out)
+{
+	struct sm_env e;
+	struct sm_stmt s;
+	size_t i;
+	int rc;
+
+	if ((rc = sm_env_get(p, mid, &e)) != 0)
+		return rc;
+	if ((rc = sm_env_check_sender(p, &e)) != 0 ||
+	    (rc = sm_env_key(p, &e, id->canon, id->keys, out->K)) != 0 ||
+	    (rc = sm_stmt_load(p, &e, out->K, &s)) != 0) {
+		sm_env_free(&e);
+		return rc;
+	}
+	memcpy(out->id, e.id, sizeof out->id);
+	out->date = e.date;
+	out->flags = s.natt ? SM_F_ATT : 0;
+	out->from = sm_xstrdup(s.from);
+	out->subject = sm_xstrdup(s.subject);
+	{
+		sm_buf t = { 0 };
+		for (i = 0; i < s.nto; i++) {
+			if (i)
+				sm_buf_putc(&t, ',');
+			sm_buf_puts(&t, s.to[i]);
+		}
+		sm_buf_putc(&t, 0);
+		out->to = (char *)t.p;
+	}
+	sm_stmt_free(&s);
+	sm_env_free(&e);
+	return 0;
+}
+
+/*
+ * In a write transaction: moves the messages queued for the account
+ * into its index.  A message that does not verify is reported and
+ * left queued; the others still arrive.
+ */
+int
+sm_inbox_fold(sm_portal *p, const struct sm_ident *id, struct sm_index *ix,
+    int *changed)
+{
+	char *key = sm_xasprintf("q:%s", id->canon);
+	sm_buf l = { 0 }, keep = { 0 };
+	size_t i = 0;
+	int rc, bad = 0;
+
+	*changed = 0;
+	if ((rc = list_get(p, key, &l)) != 0 || l.len == 0)
+		goto out;
+	while (i < l.len) {
+		const unsigned char *nl = memchr(l.p + i, '\n', l.len - i);
+		size_t len = nl ? (size_t)(nl - (l.p + i)) : l.len - i;
+		char *mid = sm_xstrndup((const char *)l.p + i, len);
+		i += len + 1;
+		if (!sm_id_valid(mid) || sm_index_find(ix, mid)) {
+			free(mid);
+			continue;
+		}
+		{
+			struct sm_entry tmp;
+			memset(&tmp, 0, sizeof tmp);
+			rc = sm_entry_make(p, id, mid, &tmp);
+			if (rc == 0) {
+				*sm_index_add(ix) = tmp;
+			} else if (rc == EX_NOINPUT) {
+				rc = 0;        /* gone (recalled or purged) */
+			} else if (rc == EX_DATAERR) {
+				bad = 1;       /* tampered: keep it queued, go on */
+				sm_buf_puts(&keep, mid);
+				sm_buf_putc(&keep, '\n');
+				rc = 0;
+			}
+		}
+		free(mid);
+		if (rc)
+			goto out;
+	}
+	*changed = 1;
+	if (keep.len)
+		rc = sm_store_put(p, key, keep.p, keep.len);
+	else
+		rc = sm_store_remove(p, key);
+out:
+	sm_buf_free(&l);
+	sm_buf_free(&keep);
+	free(key);
+	return rc ? rc : bad ? EX_DATAERR : 0;
+}
+
+/* Re-seals every message waiting for an invited account to its new
+ * key (registration), in the registration's transaction. */
+int
+sm_inbox_rekey(sm_portal *p, const char *canon, const struct sm_keys *old,
+    const unsigned char new_pk[32])
+{
+	char *key = sm_xasprintf("q:%s", canon);
+	sm_buf l = { 0 };
+	size_t i = 0;
+	int rc;
+
+	if ((rc = list_get(p, key, &l)) != 0)
+		goto out;
+	while (i < l.len && rc == 0) {
+		const unsigned char *nl = memchr(l.p + i, '\n', l.len - i);
+		size_t len = nl ? (size_t)(nl - (l.p + i)) : l.len - i;
+		char *mid = sm_xstrndup((const char *)l.p + i, len);
+		struct sm_env e;
+		i += len + 1;
+		if (sm_id_valid(mid) && (rc = sm_env_get(p, mid, &e)) == 0) {
+			rc = sm_env_reseal(p, &e, canon, old, new_pk);
+			sm_env_free(&e);
+		}
+		if (rc == EX_NOINPUT || rc == EX_DATAERR)
+			rc = 0;        /* gone or damaged: nothing to carry over */
+		free(mid);
+	}
+out:
+	sm_buf_free(&l);
+	free(key);
+	return rc;
+}
+
+static int
+newest_first(const void *a, const void *b)
+{
+	const struct sm_entry *x = a, *y = b;
+
+	if (x->date != y->date)
+		return x->date < y->date ? 1 : -1;
+	return strcmp(y->id, x->id);
+}
+
+void
+sm_index_sort(struct sm_index *ix)
+{
+	if (ix->n > 1)
+		qsort(ix->v, ix->n, sizeof *ix->v, newest_first);
+}
+
+/* Opens the account's index for a command: folds the queue in (saving
+ * when it changed).  In a write transaction. */
+int
+sm_inbox_open(sm_portal *p, const struct sm_ident *id, struct sm_index *ix,
+    int *bad)
+{
+	int rc, changed = 0, fold;
+
+	if ((rc = sm_index_load(p, id, 'x', ix)) != 0)
+		return rc;
+	fold = sm_inbox_fold(p, id, ix, &changed);
+	if (bad)
+		*bad = fold == EX_DATAERR;
+	if (fold && fold != EX_DATAERR) {
+		sm_index_free(ix);
+		return fold;
+	}
+	if (changed && (rc = sm_index_save(p, id, 'x', ix)) != 0) {
+		sm_index_free(ix);
+		return rc;
+	}
+	return 0;
+}
