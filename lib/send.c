@@ -135,6 +135,9 @@ sm_compose_check(const struct sm_compose *c)
 	}
 	if (total > SM_MAX_ATTACHMENT_BYTES) {
 		fmt_size(total, have);
+		if (strcmp(have, "30.0 MiB") == 0)
+			snprintf(have, sizeof have, "%llu bytes",
+			    (unsigned long long)total);
 		return sm_err(EX_DATAERR, "%s: attachments exceed 30 MiB (%s)",
 		    c->natt ? c->att[c->natt - 1].name : "", have);
 	}
