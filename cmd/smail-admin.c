@@ -88,8 +88,6 @@ cmd_invite(sm_portal *p, const char *addr, const char *name)
 	}
 	rc = sm_account_invite(p, addr, name, have ? sk : NULL,
 	    "The portal's operator");
-	if (rc == 0)
-		sm_note("%s: invited", addr);
 out:
 	sm_secret_free(sk);
 	return rc;

@@ -137,6 +137,9 @@ main(int argc, char **argv)
 			break;
 		}
 		rc = sm_token_input(SM_TOKEN_INVITE, token, raw);
+		if (rc == 2)
+			rc = sm_err(EX_DATAERR, "standard input is empty: no "
+			    "invitation mail");
 		if (rc == 1) {
 			sm_err(EX_USAGE, "give the token with -t, or the invitation "
 			    "mail on standard input");

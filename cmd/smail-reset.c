@@ -60,7 +60,7 @@ main(int argc, char **argv)
 		goto out;
 	raw = sm_secret_alloc(32);
 	rc = sm_token_input(SM_TOKEN_RESET, token, raw);
-	if (rc == 1)
+	if (rc == 1 || rc == 2)
 		rc = sm_reset_request(p, &o, argv[optind]);
 	else if (rc == 0)
 		rc = sm_reset_activate(p, &o, argv[optind], raw);

@@ -515,8 +515,7 @@ sm_account_invite(sm_portal *p, const char *addr, const char *name,
 		goto out;
 	}
 	rc = sm_mail_post(p, mailname);
-	if (exists)
-		sm_note("%s: sent a new invitation", addr);
+	sm_note(exists ? "%s: sent a new invitation" : "%s: invited", addr);
 	goto out;
 abort:
 	sm_store_end(p);

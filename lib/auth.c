@@ -98,6 +98,33 @@ count_failure(sm_portal *p, const char *canon)
 	return rc;
 }
 
+/* The password was right: the attempt no longer counts. */
+static int
+clear_count(sm_portal *p, const char *canon)
+{
+	struct sm_account a;
+	int rc;
+
+	if ((rc = sm_store_begin(p, 1)) != 0)
+		return rc;
+	if ((rc = sm_account_get(p, canon, &a)) != 0) {
+		sm_store_end(p);
+		return rc;
+	}
+	if (a.failed == 0) {
+		sm_store_end(p);
+		sm_account_free(&a);
+		return 0;
+	}
+	a.failed = 0;
+	if ((rc = sm_account_put(p, &a)) == 0)
+		rc = sm_store_commit(p);
+	else
+		sm_store_end(p);
+	sm_account_free(&a);
+	return rc;
+}
+
 /*
  * Reads the password (PROMPT) and checks it under the lockout rules.
  * On success A holds the account, K its keys, and *PW the password.
@@ -146,6 +173,10 @@ sm_password_verify(sm_portal *p, const struct sm_opts *o, const char *canon,
 		rc = count_failure(p, canon);
 	} else if (rc)
 		sm_account_free(a);
+	else if ((rc = clear_count(p, canon)) != 0)
+		sm_account_free(a);
+	else
+		a->failed = 0;
 out:
 	if (w)
 		sm_secret_free(w);

@@ -363,7 +363,7 @@ sm_token_input(int type, const char *arg, unsigned char raw[32])
 		rc = sm_token_parse(type, text + strspn(text, " \t"), raw) != 0 ?
 		    sm_err(EX_NOPERM, "wrong token (malformed)") : 0;
 	} else if (strspn(text, " \t\r\n") == len)
-		rc = 1;        /* empty: no mail */
+		rc = 2;        /* empty: no mail */
 	else
 		rc = sm_token_from_mail(type, text, len, raw);
 	sodium_memzero(text, len);

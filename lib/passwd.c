@@ -17,15 +17,24 @@
 #define PW_MAX 4096
 
 static int tty_fd = -1;
-static struct termios tty_saved;
+static struct termios tty_saved, tty_quiet;
 
+/* A signal while echo is off: put the terminal back first.  A stop
+ * (^Z) returns here on SIGCONT, and echo goes off again. */
 static void
 restore_tty(int sig)
 {
+	struct sigaction sa, old;
+
 	if (tty_fd >= 0)
 		tcsetattr(tty_fd, TCSAFLUSH, &tty_saved);
-	signal(sig, SIG_DFL);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	sigaction(sig, &sa, &old);
 	raise(sig);
+	sigaction(sig, &old, NULL);
+	if (tty_fd >= 0)
+		tcsetattr(tty_fd, TCSAFLUSH, &tty_quiet);
 }
 
 /* Reads the first line of FD into a new secret buffer. */
@@ -67,16 +76,16 @@ read_line(int fd, const char *what, char **pw)
 }
 
 static int
-from_tty(const char *prompt, char **pw)
+from_tty(const char *prompt, const char *hint, char **pw)
 {
 	struct termios t;
-	struct sigaction sa, old_int, old_term, old_hup;
+	struct sigaction sa, old_int, old_term, old_hup, old_tstp, old_ttin, old_ttou;
 	int rc;
 
 	tty_fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (tty_fd < 0)
-		return sm_err(EX_NOPERM, "no password: no terminal, and no "
-		    "--password-file or --password-fd");
+		return sm_err(EX_NOPERM, "no password: no terminal, and no %s",
+		    hint);
 	if (tcgetattr(tty_fd, &tty_saved) < 0) {
 		close(tty_fd);
 		tty_fd = -1;
@@ -87,9 +96,13 @@ from_tty(const char *prompt, char **pw)
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
 	sigaction(SIGHUP, &sa, &old_hup);
+	sigaction(SIGTSTP, &sa, &old_tstp);
+	sigaction(SIGTTIN, &sa, &old_ttin);
+	sigaction(SIGTTOU, &sa, &old_ttou);
 	t = tty_saved;
 	t.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 	t.c_lflag |= ICANON;
+	tty_quiet = t;
 	tcsetattr(tty_fd, TCSAFLUSH, &t);
 	(void)!write(tty_fd, prompt, strlen(prompt));
 	rc = read_line(tty_fd, "terminal", pw);
@@ -98,6 +111,9 @@ from_tty(const char *prompt, char **pw)
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	sigaction(SIGHUP, &old_hup, NULL);
+	sigaction(SIGTSTP, &old_tstp, NULL);
+	sigaction(SIGTTIN, &old_ttin, NULL);
+	sigaction(SIGTTOU, &old_ttou, NULL);
 	close(tty_fd);
 	tty_fd = -1;
 	return rc;
@@ -105,13 +121,13 @@ from_tty(const char *prompt, char **pw)
 
 int
 sm_read_password_from(const char *file, int fd, const char *prompt,
-    int confirm, char **pw)
+    int confirm, const char *hint, char **pw)
 {
 	char *again, *rp;
 	int rc;
 
 	if (file) {
-		int f = open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+		int f = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 		if (f < 0)
 			return sm_err(errno == ENOENT ? EX_NOINPUT : EX_IOERR,
 			    "%s: %s", file, strerror(errno));
@@ -125,20 +141,22 @@ sm_read_password_from(const char *file, int fd, const char *prompt,
 		snprintf(what, sizeof what, "descriptor %d", fd);
 		return read_line(fd, what, pw);
 	}
-	if ((rc = from_tty(prompt, pw)) != 0 || !confirm)
+	if ((rc = from_tty(prompt, hint, pw)) != 0 || !confirm)
 		return rc;
 	rp = sm_xasprintf("Repeat %c%s", prompt[0] >= 'A' && prompt[0] <= 'Z' ?
 	    prompt[0] - 'A' + 'a' : prompt[0], prompt + 1);
-	rc = from_tty(rp, &again);
+	rc = from_tty(rp, hint, &again);
 	free(rp);
 	if (rc) {
 		sm_secret_free(*pw);
+		*pw = NULL;
 		return rc;
 	}
 	if (strlen(again) != strlen(*pw) ||
 	    sodium_memcmp(again, *pw, strlen(again)) != 0) {
 		sm_secret_free(again);
 		sm_secret_free(*pw);
+		*pw = NULL;
 		return sm_err(EX_DATAERR, "the passwords do not match");
 	}
 	sm_secret_free(again);
@@ -150,7 +168,7 @@ sm_read_password(const struct sm_opts *o, const char *prompt, int confirm,
     char **pw)
 {
 	return sm_read_password_from(o->password_file, o->password_fd, prompt,
-	    confirm, pw);
+	    confirm, "--password-file or --password-fd", pw);
 }
 
 int

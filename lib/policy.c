@@ -23,9 +23,9 @@ lower(int c)
 static int
 is_special(unsigned char c)
 {
-	/* Printable ASCII that is neither a letter nor a digit; the seed
-	 * rules out '*' and '.'. */
-	if (c < 0x20 || c >= 0x7f || c == '*' || c == '.')
+	/* Anything but a letter, a digit or a control character; the seed
+	 * rules out '*' and '.'.  A character beyond ASCII (é, €) counts. */
+	if (c < 0x20 || c == 0x7f || c == '*' || c == '.')
 		return 0;
 	return !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 	    (c >= '0' && c <= '9'));
@@ -72,7 +72,7 @@ contains_parts(const char *pw, const char *s)
 	return 0;
 }
 
-/* Letters only (ASCII letters and any non-ASCII byte), case folded. */
+/* Letters only, case folded: digits and special characters removed. */
 static size_t
 letters(const char *s, size_t n, char *out)
 {
@@ -80,7 +80,7 @@ letters(const char *s, size_t n, char *out)
 
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x80 || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))
 			out[j++] = (char)lower(c);
 	}
 	out[j] = 0;

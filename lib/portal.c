@@ -80,25 +80,48 @@ safe(const char *path, int want_dir)
 	return 0;
 }
 
+/* Every path under the portal, to DEPTH levels: safe, or 78.  A file
+ * that goes away meanwhile (a mail delivered) is no matter. */
 static int
-check_tree(const char *dir)
+check_tree(const char *dir, int depth)
 {
 	DIR *d;
 	struct dirent *e;
+	struct stat st;
 	int rc = 0;
-	size_t i, j;
 
 	if (!(d = opendir(dir)))
-		return sm_err(EX_IOERR, "%s: %s", dir, strerror(errno));
+		return errno == ENOENT ? 0 : sm_err(EX_IOERR, "%s: %s", dir,
+		    strerror(errno));
 	while (rc == 0 && (e = readdir(d))) {
 		char *path;
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
 		path = sm_xasprintf("%s/%s", dir, e->d_name);
+		if (lstat(path, &st) < 0 && errno == ENOENT) {
+			free(path);
+			continue;
+		}
 		rc = safe(path, -1);
+		if (rc == 0 && S_ISDIR(st.st_mode)) {
+			if (depth > 1)
+				rc = check_tree(path, depth - 1);
+			else
+				rc = sm_err(EX_CONFIG, "%s: unexpected directory in "
+				    "the portal", path);
+		}
 		free(path);
 	}
 	closedir(d);
+	return rc;
+}
+
+static int
+check_maildirs(const char *dir)
+{
+	size_t i, j;
+	int rc = 0;
+
 	for (i = 0; rc == 0 && i < 2; i++)
 		for (j = 0; rc == 0 && j < 3; j++) {
 			char *path = sm_xasprintf("%s/%s/%s", dir, maildirs[i], subdirs[j]);
@@ -183,10 +206,14 @@ sm_portal_open(const char *dir, sm_portal **out)
 		return sm_err(EX_IOERR, "cannot find the current directory");
 	}
 	sm_config_defaults(&p->cfg);
-	rc = safe(p->dir, 1);
-	if (rc == EX_NOINPUT)
-		rc = sm_err(EX_NOINPUT, "%s: no portal here (create one with "
-		    "smail-admin init)", p->dir);
+	{
+		struct stat st;
+		if (lstat(p->dir, &st) < 0 && errno == ENOENT)
+			rc = sm_err(EX_NOINPUT, "%s: no portal here (create one "
+			    "with smail-admin init)", p->dir);
+		else
+			rc = safe(p->dir, 1);
+	}
 	if (rc == 0) {
 		path = sm_portal_path(p, "store.db");
 		if (access(path, F_OK) < 0)
@@ -194,7 +221,9 @@ sm_portal_open(const char *dir, sm_portal **out)
 		free(path);
 	}
 	if (rc == 0)
-		rc = check_tree(p->dir);
+		rc = check_tree(p->dir, 3);
+	if (rc == 0)
+		rc = check_maildirs(p->dir);
 	if (rc == 0)
 		rc = load_config(p);
 	if (rc == 0)
@@ -245,7 +274,9 @@ sm_recovery_key_load(const sm_portal *p, const char *path, unsigned char sk[32])
 
 	if (!path)
 		path = own = sm_portal_path(p, "recovery.key");
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* The portal's own file may not be a link; one named by the
+	 * operator may. */
+	fd = open(path, O_RDONLY | (own ? O_NOFOLLOW : 0) | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT && own) {
 			free(own);

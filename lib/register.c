@@ -221,12 +221,19 @@ sm_change_password(sm_portal *p, const struct sm_opts *o, const char *addr,
 		goto out;
 	memcpy(nonce, a.pw_wrap, 24);
 	if ((rc = sm_read_password_from(newfile, newfd, "New password: ", 1,
-	    &pw)) != 0)
+	    "--new-password-file or --new-password-fd", &pw)) != 0)
 		goto out;
-	if ((rc = sm_policy_check(p, pw, a.addr, a.first, a.last)) != 0)
+	/* Every broken rule is reported, the history's too. */
+	rc = sm_policy_check(p, pw, a.addr, a.first, a.last);
+	if (rc && rc != EX_DATAERR)
 		goto out;
 	sm_skeleton(pw, &skel);
-	if ((rc = sm_history_check(&a, k, skel)) != 0)
+	{
+		int h = sm_history_check(&a, k, skel);
+		if (h && (!rc || h != EX_DATAERR))
+			rc = h;
+	}
+	if (rc)
 		goto out;
 	w = sm_secret_alloc(32);
 	sm_pwparams_new(&pp, p->cfg.pwhash);

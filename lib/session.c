@@ -561,7 +561,8 @@ sm_session_status(sm_portal *p, const char *user, char **addr)
 		return rc;
 	rc = find(p, canon, &path, &S, &fcanon);
 	if (rc == 1)
-		rc = sm_err(EX_NOPERM, "%s: not signed in", user ? user : "no account");
+		rc = user ? sm_err(EX_NOPERM, "%s: not signed in", user) :
+		    sm_err(EX_NOPERM, "not signed in");
 	if (rc)
 		goto out;
 	if ((rc = sm_store_begin(p, 1)) != 0)
@@ -602,7 +603,10 @@ sm_logout(sm_portal *p, const char *user)
 		return rc;
 	if ((rc = find(p, canon, &path, &S, &fcanon)) != 0) {
 		if (rc == 1) {
-			sm_note("%s: not signed in", user ? user : "no account");
+			if (user)
+				sm_note("%s: not signed in", user);
+			else
+				sm_note("not signed in");
 			rc = 0;
 		}
 		goto out;

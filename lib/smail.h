@@ -290,8 +290,8 @@ void sm_token_key(unsigned char out[32], int type, const char *canon,
 int sm_token_from_mail(int type, const char *mail, size_t len,
     unsigned char raw[32]);
 /* The token from -t ARG, "-t -" (a line on stdin) or, with ARG NULL,
- * a mail on stdin: 0, 1 when stdin is a terminal or empty, 77 when
- * malformed, 65 when the mail holds none. */
+ * a mail on stdin: 0; 1 when stdin is a terminal, 2 when it is empty;
+ * 77 when malformed, 65 when the mail holds none. */
 int sm_token_input(int type, const char *arg, unsigned char raw[32]);
 
 /* ---- addr.c: e-mail addresses ------------------------------------ */
@@ -387,7 +387,7 @@ int sm_policy_check(const sm_portal *p, const char *pw, const char *addr,
 int sm_read_password(const struct sm_opts *o, const char *prompt,
     int confirm, char **pw);
 int sm_read_password_from(const char *file, int fd, const char *prompt,
-    int confirm, char **pw);
+    int confirm, const char *hint, char **pw);
 int sm_have_password_source(const struct sm_opts *o);
 
 /* ---- session.c: sessions ------------------------------------------ */

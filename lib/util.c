@@ -260,9 +260,16 @@ sm_b64(const unsigned char *in, size_t n)
 int
 sm_unb64(unsigned char *out, size_t outlen, const char *in, size_t inlen)
 {
-	size_t bin;
+	size_t bin, i;
 	const char *end;
 
+	/* libsodium takes bytes above 0x7f for digits: check the alphabet. */
+	for (i = 0; i < inlen; i++) {
+		char c = in[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return -1;
+	}
 	if (sodium_base642bin(out, outlen, in, inlen, NULL, &bin, &end,
 	    sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
 		return -1;
