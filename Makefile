@@ -24,7 +24,8 @@ MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
 
-CMDS = smail-admin smail-register smail-reset smail-send smail-inbox smail-fetch
+CMDS = smail-admin smail-register smail-reset smail-send smail-inbox smail-fetch \
+	smail-addr
 LIBSRC = $(wildcard lib/*.c)
 LIBOBJ = $(LIBSRC:lib/%.c=$(O)/obj/%.o) $(O)/obj/commonpw.o
 UNITS = $(patsubst t/unit/%.c,$(O)/unit/%,$(wildcard t/unit/*.c))

@@ -69,6 +69,11 @@ fetch_one(sm_portal *p, const struct sm_ident *id, const char *mid, int mode,
 
 	if ((rc = sm_msg_open(p, id, mid, 'x', &m)) != 0)
 		return rc;
+	/* Every part checks before anything is written. */
+	if ((rc = sm_msg_verify(p, &m)) != 0) {
+		sm_opened_free(&m);
+		return rc;
+	}
 	if (m.stmt.forward_of[0])
 		sm_forward_verify(p, &m);
 	switch (mode) {

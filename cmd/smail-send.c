@@ -20,8 +20,8 @@ static const char usage[] =
     "       smail-send -D ID [...]        resume a draft and send it\n"
     "       smail-send -b FILE|-          batch: RCPTS<TAB>SUBJECT<TAB>BODYFILE"
     "[<TAB>ATTACHMENT]...\n"
-    "The body comes from -m FILE, else standard input, else $EDITOR on a "
-    "terminal.\n"
+    "RCPT is an address or @group (from smail-addr).  The body comes from\n"
+    "-m FILE, else standard input, else $EDITOR on a terminal.\n"
     "common options: -d/--dir DIR, -u/--user ADDR, --password-file FILE,\n"
     "  --password-fd N, -q/--quiet, -h/--help, -V/--version\n";
 
@@ -185,6 +185,8 @@ batch_line(sm_portal *p, const struct sm_ident *id, char *line, const char *rcpt
 		rc = sm_err(EX_DATAERR, "no recipient");
 		goto out;
 	}
+	if ((rc = sm_book_expand(p, id, &c.to, &c.nto)) != 0)
+		goto out;
 	c.subject = sm_xstrdup(fields[1]);
 	if (!*fields[2]) {
 		rc = sm_err(EX_DATAERR, "no body file");
@@ -332,8 +334,10 @@ main(int argc, char **argv)
 		sm_usage(usage);
 	}
 	if ((a.reply || a.reply_all) &&
-	    need_no_rcpts(nrcpt, &a, a.reply ? "-r" : "-R") != 0)
-		return EX_USAGE;
+	    need_no_rcpts(nrcpt, &a, a.reply ? "-r" : "-R") != 0) {
+		rc = EX_USAGE;
+		goto out;
+	}
 	if (a.forward && nrcpt == 0) {
 		sm_err(EX_USAGE, "-f: give the recipients");
 		sm_usage(usage);
@@ -374,6 +378,10 @@ main(int argc, char **argv)
 		rc = batch(p, &id, a.batch);
 		goto out;
 	}
+	/* @group names its members, from the account's address book. */
+	if ((rc = sm_book_expand(p, &id, &c.to, &c.nto)) != 0 ||
+	    (rc = sm_book_expand(p, &id, &c.cc, &c.ncc)) != 0)
+		goto out;
 
 	/* The text: -m, standard input, or the editor on a terminal; a
 	 * resumed draft keeps its body unless -m is given. */
@@ -410,6 +418,11 @@ main(int argc, char **argv)
 	}
 	if (a.reply || a.reply_all) {
 		sm_compose_reply(&id, &orig, a.reply_all != NULL, &c);
+		if (c.nto + c.ncc == 0) {
+			rc = sm_err(EX_USAGE, "%s: nobody to reply to but yourself",
+			    from_id);
+			goto out;
+		}
 		sm_buf_free(&c.body);
 		sm_buf_put(&c.body, text.p, text.len);
 	} else if (a.forward) {

@@ -80,7 +80,8 @@ sm_compose_reply(const struct sm_ident *id, const struct sm_opened *o, int all,
 	const struct sm_stmt *s = &o->stmt;
 	size_t i;
 
-	sm_compose_addr(&c->to, &c->nto, s->from);
+	if (!all || !same_addr(s->from, id->addr))
+		sm_compose_addr(&c->to, &c->nto, s->from);
 	if (all) {
 		for (i = 0; i < s->nto; i++)
 			if (!same_addr(s->to[i], id->addr) &&

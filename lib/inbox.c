@@ -263,6 +263,20 @@ list_has(const sm_buf *l, const char *item)
 	return 0;
 }
 
+/* Is message ID waiting in CANON's queue? */
+int
+sm_queued(sm_portal *p, const char *canon, const char *id)
+{
+	char *key = sm_xasprintf("q:%s", canon);
+	sm_buf l = { 0 };
+	int has;
+
+	has = list_get(p, key, &l) == 0 && list_has(&l, id);
+	sm_buf_free(&l);
+	free(key);
+	return has;
+}
+
 int
 sm_deliver(sm_portal *p, const char *id, const char *canon)
 {
@@ -487,6 +501,8 @@ out:
 	return rc;
 }
 
+/* Newest first; within one second, the later arrival first (the index
+ * keeps arrival order). */
 static int
 newest_first(const void *a, const void *b)
 {
@@ -494,12 +510,16 @@ newest_first(const void *a, const void *b)
 
 	if (x->date != y->date)
 		return x->date < y->date ? 1 : -1;
-	return strcmp(y->id, x->id);
+	return x->seq < y->seq ? 1 : x->seq > y->seq ? -1 : 0;
 }
 
 void
 sm_index_sort(struct sm_index *ix)
 {
+	size_t i;
+
+	for (i = 0; i < ix->n; i++)
+		ix->v[i].seq = i;
 	if (ix->n > 1)
 		qsort(ix->v, ix->n, sizeof *ix->v, newest_first);
 }

@@ -39,7 +39,10 @@ sm_msg_open(sm_portal *p, const struct sm_ident *id, const char *mid, int which,
 	rc = which == 'x' ? sm_inbox_open(p, id, &ix, NULL) :
 	    sm_index_load(p, id, 'y', &ix);
 	if (rc == 0 && !(e = sm_index_find(&ix, mid)))
-		rc = sm_err(EX_NOINPUT, "%s: no such %s", mid,
+		/* Still queued after the fold: it did not verify. */
+		rc = which == 'x' && sm_queued(p, id->canon, mid) ?
+		    sm_err(EX_DATAERR, "%s: the message does not verify", mid) :
+		    sm_err(EX_NOINPUT, "%s: no such %s", mid,
 		    which == 'x' ? "message" : "draft");
 	if (rc == 0) {
 		memcpy(o->K, e->K, 32);
@@ -64,6 +67,19 @@ sm_msg_open(sm_portal *p, const struct sm_ident *id, const char *mid, int which,
 		return rc;
 	}
 	return sm_store_commit(p);
+}
+
+/* Reads every part through, so that a tampered attachment is caught
+ * even when only the text is shown. */
+int
+sm_msg_verify(sm_portal *p, struct sm_opened *o)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < o->env.nparts && rc == 0; i++)
+		rc = sm_part_read(p, &o->env, o->K, (unsigned)i, NULL, NULL, NULL);
+	return rc;
 }
 
 /* Marks the messages read in the account's index. */

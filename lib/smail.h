@@ -600,6 +600,7 @@ struct sm_entry {
 	unsigned flags;
 	unsigned char K[32];           /* the message's content key */
 	char *from, *subject, *to;
+	size_t seq;                    /* arrival order, for sorting */
 };
 
 struct sm_index {
@@ -630,6 +631,7 @@ int sm_entry_make(sm_portal *p, const struct sm_ident *id, const char *mid,
     struct sm_entry *out);
 int sm_env_check_sender(sm_portal *p, const struct sm_env *e);
 int sm_deliver(sm_portal *p, const char *id, const char *canon);
+int sm_queued(sm_portal *p, const char *canon, const char *id);
 int sm_holders_set(sm_portal *p, const char *id, char *const *canon, size_t n);
 int sm_release(sm_portal *p, const char *id, const char *canon);
 
@@ -688,6 +690,8 @@ void sm_opened_free(struct sm_opened *o);
 /* WHICH: 'x' a message, 'y' a draft.  66 not held, 65 tampered. */
 int sm_msg_open(sm_portal *p, const struct sm_ident *id, const char *mid,
     int which, struct sm_opened *o);
+/* Reads every part through: 0 or 65 (tampered). */
+int sm_msg_verify(sm_portal *p, struct sm_opened *o);
 int sm_mark_read(sm_portal *p, const struct sm_ident *id, char *const *mids,
     size_t n);
 int sm_delete(sm_portal *p, const struct sm_ident *id, char *const *mids,
@@ -732,5 +736,48 @@ int sm_compose_forward(sm_portal *p, struct sm_opened *o, const sm_buf *text,
 /* A draft under what C already holds from the command line. */
 int sm_compose_from_draft(sm_portal *p, struct sm_opened *o, int keep_body,
     char *const *drop, size_t ndrop, struct sm_compose *c);
+
+/* ---- addrbook.c, vcard.c: the address book -------------------------- */
+
+struct sm_contact {
+	char *first, *last, *addr;     /* names may be empty, never NULL */
+};
+
+struct sm_group {
+	char *name;
+	char **members;                /* addresses of contacts */
+	size_t n;
+};
+
+struct sm_book {
+	struct sm_contact *c;
+	size_t nc;
+	struct sm_group *g;
+	size_t ng;
+};
+
+void sm_book_free(struct sm_book *b);
+int sm_book_text_ok(const char *s);
+struct sm_contact *sm_book_contact(struct sm_book *b, const char *addr);
+void sm_book_set_contact(struct sm_book *b, const char *addr,
+    const char *first, const char *last);
+int sm_book_remove_contact(struct sm_book *b, const char *addr);
+struct sm_group *sm_book_group(struct sm_book *b, const char *name, int create);
+int sm_group_has(const struct sm_group *g, const char *addr);
+void sm_group_add(struct sm_group *g, const char *addr);
+int sm_group_remove(struct sm_group *g, const char *addr);
+void sm_book_delete_group(struct sm_book *b, struct sm_group *g);
+void sm_book_sort(struct sm_book *b);   /* last, first name; groups by name */
+void sm_contact_display(const struct sm_contact *c, sm_buf *out);
+int sm_book_decode(struct sm_book *b, const char *text, size_t len);
+/* In a transaction. */
+int sm_book_load(sm_portal *p, const struct sm_ident *id, struct sm_book *b);
+int sm_book_save(sm_portal *p, const struct sm_ident *id, const struct sm_book *b);
+/* "@group" to its members; 66 for an unknown group. */
+int sm_book_expand(sm_portal *p, const struct sm_ident *id, char ***v, size_t *n);
+/* vCard or CSV into B, all or nothing: 65 naming FILE:LINE. */
+int sm_book_import(struct sm_book *b, const char *text, size_t len,
+    const char *file);
+void sm_book_export(const struct sm_book *b, sm_buf *out);
 
 #endif
