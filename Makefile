@@ -5,9 +5,9 @@
 CFLAGS ?= -g -O2
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow \
 	-Wno-missing-field-initializers -Ilib
-PKGS = libsodium libarchive
+PKGS = libsodium libarchive libcurl
 override CFLAGS += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsodium -larchive) -lgdbm
+LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsodium -larchive -lcurl) -lgdbm
 
 ifeq ($(SANITIZE),1)
 O ?= build-san

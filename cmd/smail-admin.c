@@ -114,13 +114,14 @@ cmd_approve(sm_portal *p, const char *addr, const char *keyfile)
 static int
 cmd_flush(sm_portal *p)
 {
-	unsigned done, left;
+	unsigned done, left, rejected;
 	int rc;
 
-	if ((rc = sm_mail_flush(p, &done, &left)) != 0)
+	if ((rc = sm_mail_flush(p, &done, &left, &rejected)) != 0)
 		return rc;
-	sm_note("%u delivered, %u still queued", done, left);
-	return left ? EX_TEMPFAIL : 0;
+	sm_note("%u delivered, %u still queued, %u refused by the relay",
+	    done, left, rejected);
+	return left ? EX_TEMPFAIL : rejected ? EX_DATAERR : 0;
 }
 
 int

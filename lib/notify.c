@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -181,26 +182,137 @@ sm_mail_discard(sm_portal *p, const char *name)
 	free(path);
 }
 
+/* The queue's lock: one deliverer at a time, so that a mail goes out
+ * once.  Waits like the store's lock. */
+static int
+queue_lock(sm_portal *p, int *fd)
+{
+	char *dir = sm_xasprintf("%s/queue/new", p->dir);
+	int64_t waited = 0;
+	int rc = 0;
+
+	*fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*fd < 0)
+		rc = sm_err(EX_IOERR, "%s: %s", dir, strerror(errno));
+	while (rc == 0 && flock(*fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			rc = sm_err(EX_IOERR, "%s: %s", dir, strerror(errno));
+			break;
+		}
+		if (waited >= p->cfg.store_wait * 20) {
+			rc = sm_err(EX_TEMPFAIL, "%s: another command is delivering; "
+			    "the mail stays queued", dir);
+			break;
+		}
+		usleep(50000);
+		waited++;
+	}
+	if (rc && *fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+	free(dir);
+	return rc;
+}
+
+static void
+queue_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+/* A mail the relay refused for good: a short report in queue/rejected
+ * (recipient, subject, date, the relay's answer), never the body,
+ * which may hold a token. */
+static int
+set_aside(sm_portal *p, const char *name, const char *text, size_t len,
+    const char *reason)
+{
+	char *dir = sm_xasprintf("%s/queue/rejected", p->dir);
+	char *path = sm_xasprintf("%s/%s", dir, name);
+	const char *q = text, *end = text + len;
+	sm_buf r = { 0 };
+	int rc;
+
+	if ((rc = sm_mkdirs(dir)) == 0) {
+		while (q < end && *q != '\n') {
+			const char *nl = memchr(q, '\n', (size_t)(end - q));
+			size_t n = nl ? (size_t)(nl - q) : (size_t)(end - q);
+			if ((n > 3 && strncmp(q, "To:", 3) == 0) ||
+			    (n > 8 && strncmp(q, "Subject:", 8) == 0) ||
+			    (n > 5 && strncmp(q, "Date:", 5) == 0) ||
+			    (n > 11 && strncmp(q, "Message-ID:", 11) == 0)) {
+				sm_buf_put(&r, q, n);
+				sm_buf_putc(&r, '\n');
+			}
+			if (!nl)
+				break;
+			q = nl + 1;
+		}
+		sm_buf_printf(&r, "X-Smail-Rejected: %s\n", reason);
+		rc = sm_write_file(path, r.p, r.len);
+	}
+	sm_buf_free(&r);
+	free(path);
+	free(dir);
+	return rc;
+}
+
+/* Delivers queue/new/NAME: 0 done (or already done), 75 left queued,
+ * 65 refused for good and set aside. */
 static int
 deliver(sm_portal *p, const char *name)
 {
 	char *from = sm_xasprintf("%s/queue/new/%s", p->dir, name);
-	char *to = sm_xasprintf("%s/mail/new/%s", p->dir, name);
-	char *dir = sm_xasprintf("%s/mail/new", p->dir);
+	char *newdir = sm_xasprintf("%s/queue/new", p->dir);
+	char *to, *dir, *text = NULL, *reason = NULL;
+	size_t len;
 	int rc = 0;
 
-	if (p->cfg.smtp_url) {
-		sm_warn("%s: SMTP delivery is not available in this version; "
-		    "the mail stays queued", name);
-		rc = EX_TEMPFAIL;
-	} else if (rename(from, to) < 0) {
-		if (errno != ENOENT)   /* ENOENT: a flush delivered it */
-			rc = sm_err(EX_IOERR, "%s: %s", to, strerror(errno));
-	} else
-		rc = sm_fsync_dir(dir);
+	if (!p->cfg.smtp_url) {
+		to = sm_xasprintf("%s/mail/new/%s", p->dir, name);
+		dir = sm_xasprintf("%s/mail/new", p->dir);
+		if (rename(from, to) < 0) {
+			if (errno != ENOENT)   /* ENOENT: a flush delivered it */
+				rc = sm_err(EX_IOERR, "%s: %s", to, strerror(errno));
+		} else
+			rc = sm_fsync_dir(dir);
+		free(to);
+		free(dir);
+		goto out;
+	}
+	rc = sm_read_file(from, 1 << 20, &text, &len);
+	if (rc == EX_NOINPUT && access(from, F_OK) < 0) {
+		rc = 0;                /* delivered meanwhile */
+		goto out;
+	}
+	if (rc)
+		goto out;
+	rc = sm_smtp_send(p, text, len, &reason);
+	if (rc == EX_DATAERR && reason) {
+		if (set_aside(p, name, text, len, reason) == 0) {
+			wipe(from);
+			sm_fsync_dir(newdir);
+		}
+		{
+			char *rcpt = sm_mail_rcpt(text, len);
+			sm_err(EX_DATAERR, "%s: refused by the relay (%s); set aside "
+			    "in queue/rejected/%s", rcpt ? rcpt : name, reason, name);
+			free(rcpt);
+		}
+	} else if (rc == 0) {
+		wipe(from);
+		rc = sm_fsync_dir(newdir);
+	}
+out:
+	if (text) {
+		sodium_memzero(text, len);
+		free(text);
+	}
+	free(reason);
 	free(from);
-	free(to);
-	free(dir);
+	free(newdir);
 	return rc;
 }
 
@@ -210,7 +322,7 @@ sm_mail_post(sm_portal *p, const char *name)
 	char *from = sm_xasprintf("%s/queue/tmp/%s", p->dir, name);
 	char *to = sm_xasprintf("%s/queue/new/%s", p->dir, name);
 	char *dir = sm_xasprintf("%s/queue/new", p->dir);
-	int rc = 0;
+	int rc = 0, lock = -1;
 
 	if (rename(from, to) < 0)
 		rc = sm_err(EX_IOERR, "%s: %s", to, strerror(errno));
@@ -221,24 +333,28 @@ sm_mail_post(sm_portal *p, const char *name)
 	free(dir);
 	if (rc)
 		return rc;
-	/* A delivery failure leaves the mail queued; the command that
-	 * queued it has done its work. */
-	if (deliver(p, name) != 0)
+	/* The mail is queued: the command that queued it has done its
+	 * work; a delivery failure is a warning. */
+	if (queue_lock(p, &lock) != 0 || deliver(p, name) == EX_TEMPFAIL)
 		sm_warn("notification queued; 'smail-admin flush' delivers it");
+	queue_unlock(lock);
 	return 0;
 }
 
 int
-sm_mail_flush(sm_portal *p, unsigned *delivered, unsigned *left)
+sm_mail_flush(sm_portal *p, unsigned *delivered, unsigned *left,
+    unsigned *rejected)
 {
 	char *dir = sm_xasprintf("%s/queue/new", p->dir);
 	char *tmpdir = sm_xasprintf("%s/queue/tmp", p->dir);
 	DIR *d;
 	struct dirent *e;
 	struct stat st;
-	int rc = 0;
+	int rc = 0, lock = -1;
 
-	*delivered = *left = 0;
+	*delivered = *left = *rejected = 0;
+	if ((rc = queue_lock(p, &lock)) != 0)
+		goto out;
 	/* Staged mail whose command died before it committed: a day old
 	 * is surely abandoned. */
 	if ((d = opendir(tmpdir))) {
@@ -259,15 +375,35 @@ sm_mail_flush(sm_portal *p, unsigned *delivered, unsigned *left)
 		goto out;
 	}
 	while ((e = readdir(d))) {
+		int r;
 		if (e->d_name[0] == '.')
 			continue;
-		if (deliver(p, e->d_name) == 0)
+		r = deliver(p, e->d_name);
+		if (r == 0)
 			(*delivered)++;
+		else if (r == EX_DATAERR)
+			(*rejected)++;
 		else
 			(*left)++;
 	}
 	closedir(d);
+	/* Mails set aside before: reported until the operator removes them. */
+	{
+		char *rej = sm_xasprintf("%s/queue/rejected", p->dir);
+		unsigned n = 0;
+		if ((d = opendir(rej))) {
+			while ((e = readdir(d)))
+				if (e->d_name[0] != '.')
+					n++;
+			closedir(d);
+		}
+		if (n > *rejected)
+			sm_warn("%s holds %u mail%s the relay refused; read and "
+			    "remove them", rej, n, n == 1 ? "" : "s");
+		free(rej);
+	}
 out:
+	queue_unlock(lock);
 	free(dir);
 	free(tmpdir);
 	return rc;

@@ -242,6 +242,7 @@ sm_portal_close(sm_portal *p)
 	if (!p)
 		return;
 	sm_store_end(p);
+	sm_smtp_close(p);
 	if (p->lockfd >= 0)
 		close(p->lockfd);
 	sm_config_free(&p->cfg);

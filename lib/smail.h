@@ -175,6 +175,7 @@ typedef struct sm_portal {
 	unsigned char recovery_pk[32];
 	int lockfd;
 	struct sm_store *st;           /* the open transaction, if any */
+	struct sm_smtp *smtp;          /* the relay's handle, once used */
 } sm_portal;
 
 char *sm_portal_default_dir(void);
@@ -467,8 +468,19 @@ int sm_mail_stage(sm_portal *p, const struct sm_mail *m, char **name);
 int sm_mail_post(sm_portal *p, const char *name);
 /* The transaction failed: wipe the staged mail. */
 void sm_mail_discard(sm_portal *p, const char *name);
-/* Delivers everything queued (smail-admin flush). */
-int sm_mail_flush(sm_portal *p, unsigned *delivered, unsigned *left);
+/* Delivers everything queued (smail-admin flush): counts of mails
+ * delivered, left queued (try again later) and refused for good (set
+ * aside in queue/rejected). */
+int sm_mail_flush(sm_portal *p, unsigned *delivered, unsigned *left,
+    unsigned *rejected);
+
+/* ---- smtp.c: delivery to a relay ------------------------------------ */
+
+/* One queued mail to the relay: 0, 75 try later, 65 refused (REASON). */
+int sm_smtp_send(sm_portal *p, const char *text, size_t len, char **reason);
+void sm_smtp_close(sm_portal *p);
+/* The address of a queued mail's "To: <addr>" line, or NULL. */
+char *sm_mail_rcpt(const char *text, size_t len);
 /* The command a recipient runs, with -d when the portal is not the default. */
 char *sm_mail_command(const sm_portal *p, const char *cmd, const char *args);
 
