@@ -18,10 +18,15 @@ static const char usage[] =
     "  approve ADDR --recovery-key-file FILE\n"
     "                              complete a waiting reset or re-invitation\n"
     "  flush                       deliver queued notifications\n"
+    "  check                       verify every record; ID<TAB>PROBLEM per bad one\n"
+    "  backup FILE [--with-recovery-key [--recovery-key-file F]]\n"
+    "                              a consistent snapshot in one archive\n"
+    "  restore FILE DIR [--without-recovery-key]\n"
+    "                              a working portal at DIR from a backup\n"
     "common options: -d/--dir DIR, --password-file FILE, --password-fd N,\n"
     "  -q/--quiet, -h/--help, -V/--version\n";
 
-enum { OPT_PWHASH = SM_OPT_FIRST_FREE };
+enum { OPT_PWHASH = SM_OPT_FIRST_FREE, OPT_WITH_RK, OPT_WITHOUT_RK };
 
 static int
 operand(int argc, int want, const char *cmd)
@@ -112,6 +117,51 @@ cmd_approve(sm_portal *p, const char *addr, const char *keyfile)
 }
 
 static int
+cmd_check(sm_portal *p)
+{
+	unsigned bad, msgs;
+	int rc;
+
+	if ((rc = sm_check(p, stdout, &bad, &msgs)) != 0)
+		return rc;
+	if (fflush(stdout) != 0)
+		return sm_err(EX_IOERR, "standard output: write error");
+	sm_note("%u message%s checked, %u problem%s", msgs, msgs == 1 ? "" : "s",
+	    bad, bad == 1 ? "" : "s");
+	return bad ? EX_DATAERR : 0;
+}
+
+static int
+cmd_backup(sm_portal *p, const struct sm_opts *o, const char *file, int with_rk,
+    const char *keyfile)
+{
+	unsigned char *sk = NULL;
+	char *pass = NULL;
+	int rc = 0;
+
+	if (with_rk) {
+		sk = sm_secret_alloc(32);
+		rc = sm_recovery_key_load(p, keyfile, sk);
+		if (rc == 0)
+			rc = sm_err(EX_NOINPUT, "the recovery key is not in the portal: "
+			    "give --recovery-key-file FILE");
+		else if (rc == 1)
+			rc = sm_read_password(o, "Passphrase for the recovery key: ", 1,
+			    &pass);
+	}
+	if (rc == 0)
+		rc = sm_backup(p, file, pass, sk);
+	if (rc == 0)
+		sm_note("%s: backup written%s", file, sk ? " (with the recovery "
+		    "key, under the passphrase)" : "");
+	if (pass)
+		sm_secret_free(pass);
+	if (sk)
+		sm_secret_free(sk);
+	return rc;
+}
+
+static int
 cmd_flush(sm_portal *p)
 {
 	unsigned done, left, rejected;
@@ -132,12 +182,14 @@ main(int argc, char **argv)
 		{ "name", required_argument, 0, 'n' },
 		{ "recovery-key-file", required_argument, 0, SM_OPT_RKEYFILE },
 		{ "pwhash", required_argument, 0, OPT_PWHASH },
+		{ "with-recovery-key", no_argument, 0, OPT_WITH_RK },
+		{ "without-recovery-key", no_argument, 0, OPT_WITHOUT_RK },
 		{ 0, 0, 0, 0 }
 	};
 	struct sm_opts o;
 	const char *name = NULL, *keyfile = NULL, *pwhash = NULL, *cmd;
 	sm_portal *p = NULL;
-	int c, rc;
+	int c, rc, with_rk = 0, without_rk = 0;
 
 	sm_init(argv[0]);
 	sm_opts_init(&o);
@@ -153,6 +205,12 @@ main(int argc, char **argv)
 			break;
 		case OPT_PWHASH:
 			pwhash = optarg;
+			break;
+		case OPT_WITH_RK:
+			with_rk = 1;
+			break;
+		case OPT_WITHOUT_RK:
+			without_rk = 1;
 			break;
 		default:
 			sm_usage(usage);
@@ -175,12 +233,25 @@ main(int argc, char **argv)
 			sm_note("portal created");
 		return rc;
 	}
+	if (strcmp(cmd, "restore") == 0) {
+		if (argc - optind != 2) {
+			sm_err(EX_USAGE, "restore: give the backup FILE and the new "
+			    "portal DIR");
+			sm_usage(usage);
+		}
+		rc = sm_restore(argv[optind], argv[optind + 1], &o, without_rk);
+		if (rc == 0)
+			sm_note("%s: portal restored", argv[optind + 1]);
+		return rc;
+	}
 	if (strcmp(cmd, "add") && strcmp(cmd, "invite") && strcmp(cmd, "list") &&
-	    strcmp(cmd, "unlock") && strcmp(cmd, "approve") && strcmp(cmd, "flush")) {
+	    strcmp(cmd, "unlock") && strcmp(cmd, "approve") && strcmp(cmd, "flush") &&
+	    strcmp(cmd, "check") && strcmp(cmd, "backup")) {
 		sm_err(EX_USAGE, "%s: unknown command", cmd);
 		sm_usage(usage);
 	}
-	operand(argc, strcmp(cmd, "list") && strcmp(cmd, "flush") ? 1 : 0, cmd);
+	operand(argc, strcmp(cmd, "list") && strcmp(cmd, "flush") &&
+	    strcmp(cmd, "check") ? 1 : 0, cmd);
 	if ((rc = sm_portal_open(o.dir, &p)) != 0)
 		return rc;
 	if (strcmp(cmd, "add") == 0)
@@ -194,6 +265,10 @@ main(int argc, char **argv)
 			sm_note("%s: unlocked", argv[optind]);
 	} else if (strcmp(cmd, "approve") == 0)
 		rc = cmd_approve(p, argv[optind], keyfile);
+	else if (strcmp(cmd, "check") == 0)
+		rc = cmd_check(p);
+	else if (strcmp(cmd, "backup") == 0)
+		rc = cmd_backup(p, &o, argv[optind], with_rk, keyfile);
 	else
 		rc = cmd_flush(p);
 	sm_portal_close(p);

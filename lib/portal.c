@@ -316,34 +316,68 @@ sm_recovery_key_load(const sm_portal *p, const char *path, unsigned char sk[32])
 	return rc;
 }
 
-int
-sm_portal_init(const char *dir, const char *pwhash)
+/* Removes a stage directory we made: our files, two levels deep. */
+static void
+rm_stage(const char *dir, int depth)
 {
-	sm_portal tmp;
-	char *abs, *stage = NULL, *path;
-	unsigned char id[16], rpk[32], *rsk;
-	sm_buf meta = { 0 }, cfg = { 0 };
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (d) {
+		while ((e = readdir(d))) {
+			char *path;
+			struct stat st;
+			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+				continue;
+			path = sm_xasprintf("%s/%s", dir, e->d_name);
+			if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && depth > 0)
+				rm_stage(path, depth - 1);
+			else
+				unlink(path);
+			free(path);
+		}
+		closedir(d);
+	}
+	rmdir(dir);
+}
+
+void
+sm_stage_abort(char *stage)
+{
+	if (stage) {
+		rm_stage(stage, 2);
+		free(stage);
+	}
+}
+
+/*
+ * A new portal is built in a stage directory beside its final place
+ * and renamed there at the end, so that a crash never leaves half a
+ * portal.  DIR may not exist yet, or be an empty directory of ours;
+ * anything else is refused (73).
+ */
+int
+sm_stage_begin(const char *dir, char **absp, char **stagep)
+{
+	char *abs, *def = NULL, *stage, *path, *slash, *parent;
 	struct stat st;
-	int rc = 0;
 	size_t i, j;
-	char *def = NULL;
+	int rc = 0;
 	DIR *d;
 
+	*absp = *stagep = NULL;
 	if (!dir && !(dir = def = sm_portal_default_dir()))
 		return sm_err(EX_USAGE, "no portal: give -d DIR or set SMAIL_DIR");
 	abs = absolute(dir);
 	free(def);
 	if (!abs)
 		return sm_err(EX_IOERR, "cannot find the current directory");
-
-	/* An existing empty directory may become the portal; anything else
-	 * that exists is refused. */
 	if (lstat(abs, &st) == 0) {
 		struct dirent *e;
 		int empty = 1;
 		if (!S_ISDIR(st.st_mode) || !(d = opendir(abs))) {
 			rc = sm_err(EX_CANTCREAT, "%s: already exists", abs);
-			goto out;
+			goto fail;
 		}
 		while ((e = readdir(d)))
 			if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
@@ -351,35 +385,29 @@ sm_portal_init(const char *dir, const char *pwhash)
 		closedir(d);
 		if (!empty) {
 			rc = sm_err(EX_CANTCREAT, "%s: already exists", abs);
-			goto out;
+			goto fail;
 		}
 		if (st.st_uid != geteuid()) {
 			rc = sm_err(EX_CONFIG, "%s: not owned by you", abs);
-			goto out;
+			goto fail;
 		}
 	} else if (errno != ENOENT) {
 		rc = sm_err(EX_CANTCREAT, "%s: %s", abs, strerror(errno));
-		goto out;
+		goto fail;
 	}
-
-	/* Build the portal beside its final place, then rename it there, so
-	 * that a crash never leaves half a portal. */
-	{
-		char *slash = strrchr(abs, '/');
-		char *parent = slash == abs ? sm_xstrdup("/") :
-		    sm_xstrndup(abs, (size_t)(slash - abs));
-		if ((rc = sm_mkdirs(parent)) != 0) {
-			free(parent);
-			goto out;
-		}
-		stage = sm_xasprintf("%s/.%s.init-XXXXXX", parent, slash + 1);
-		free(parent);
+	slash = strrchr(abs, '/');
+	parent = slash == abs ? sm_xstrdup("/") : sm_xstrndup(abs, (size_t)(slash - abs));
+	rc = sm_mkdirs(parent);
+	stage = sm_xasprintf("%s/.%s.new-XXXXXX", parent, slash + 1);
+	free(parent);
+	if (rc) {
+		free(stage);
+		goto fail;
 	}
 	if (!mkdtemp(stage)) {
 		rc = sm_err(EX_CANTCREAT, "%s: %s", stage, strerror(errno));
 		free(stage);
-		stage = NULL;
-		goto out;
+		goto fail;
 	}
 	for (i = 0; rc == 0 && i < 2; i++) {
 		path = sm_xasprintf("%s/%s", stage, maildirs[i]);
@@ -393,41 +421,59 @@ sm_portal_init(const char *dir, const char *pwhash)
 			free(path);
 		}
 	}
-	if (rc)
-		goto out;
+	if (rc) {
+		sm_stage_abort(stage);
+		goto fail;
+	}
+	*absp = abs;
+	*stagep = stage;
+	return 0;
+fail:
+	free(abs);
+	return rc;
+}
 
-	sm_buf_puts(&cfg, sm_config_template);
-	sm_buf_printf(&cfg, "pwhash = %s\n", pwhash ? pwhash : "moderate");
-	path = sm_xasprintf("%s/config", stage);
-	rc = sm_write_file(path, cfg.p, cfg.len);
-	free(path);
-	if (rc)
-		goto out;
+/* Moves a finished stage into place.  Frees STAGE either way. */
+int
+sm_stage_finish(char *stage, const char *abs)
+{
+	char *slash, *parent;
+	int rc;
 
-	rsk = sm_secret_alloc(32);
-	randombytes_buf(id, sizeof id);
-	crypto_box_keypair(rpk, rsk);
-	path = sm_xasprintf("%s/recovery.key", stage);
-	rc = write_recovery_key(path, rsk);
-	free(path);
-	sm_secret_free(rsk);
-	if (rc)
-		goto out;
+	if ((rc = sm_fsync_dir(stage)) != 0) {
+		sm_stage_abort(stage);
+		return rc;
+	}
+	if (rename(stage, abs) < 0) {
+		rc = sm_err(errno == EEXIST || errno == ENOTEMPTY ? EX_CANTCREAT :
+		    EX_IOERR, "%s: %s", abs, strerror(errno));
+		sm_stage_abort(stage);
+		return rc;
+	}
+	free(stage);
+	slash = strrchr(abs, '/');
+	parent = slash == abs ? sm_xstrdup("/") : sm_xstrndup(abs, (size_t)(slash - abs));
+	rc = sm_fsync_dir(parent);
+	free(parent);
+	return rc;
+}
 
-	path = sm_xasprintf("%s/store.db", stage);
-	rc = sm_store_create(path);
-	free(path);
-	if (rc)
-		goto out;
+/* Writes the identity record into the store at STAGE/store.db. */
+static int
+write_meta(const char *stage, const unsigned char id[16], const unsigned char rpk[32])
+{
+	sm_portal tmp;
+	sm_buf meta = { 0 };
+	int rc;
 
 	memset(&tmp, 0, sizeof tmp);
-	tmp.dir = stage;
+	tmp.dir = (char *)stage;
 	tmp.lockfd = -1;
 	sm_config_defaults(&tmp.cfg);
 	sm_rec_begin(&meta, META_MAGIC);
 	sm_rec_u64(&meta, M_VERSION, 1);
-	sm_rec_bytes(&meta, M_ID, id, sizeof id);
-	sm_rec_bytes(&meta, M_RECOVERY_PK, rpk, sizeof rpk);
+	sm_rec_bytes(&meta, M_ID, id, 16);
+	sm_rec_bytes(&meta, M_RECOVERY_PK, rpk, 32);
 	sm_rec_u64(&meta, M_CREATED, (uint64_t)sm_now());
 	if ((rc = sm_store_begin(&tmp, 1)) == 0) {
 		rc = sm_store_put(&tmp, "meta", meta.p, meta.len);
@@ -438,49 +484,52 @@ sm_portal_init(const char *dir, const char *pwhash)
 	}
 	if (tmp.lockfd >= 0)
 		close(tmp.lockfd);
-	if (rc)
-		goto out;
-	if ((rc = sm_fsync_dir(stage)) != 0)
-		goto out;
-	if (rename(stage, abs) < 0) {
-		rc = sm_err(errno == EEXIST || errno == ENOTEMPTY ? EX_CANTCREAT :
-		    EX_IOERR, "%s: %s", abs, strerror(errno));
-		goto out;
-	}
-	free(stage);
-	stage = NULL;
-	{
-		char *slash = strrchr(abs, '/');
-		char *parent = slash == abs ? sm_xstrdup("/") :
-		    sm_xstrndup(abs, (size_t)(slash - abs));
-		rc = sm_fsync_dir(parent);
-		free(parent);
-	}
-out:
-	if (stage) {
-		/* Remove what was made; the directory holds only our files. */
-		static const char *const files[] = { "config", "recovery.key",
-		    "store.db", "lock" };
-		for (i = 0; i < 4; i++) {
-			path = sm_xasprintf("%s/%s", stage, files[i]);
-			unlink(path);
-			free(path);
-		}
-		for (i = 0; i < 2; i++) {
-			for (j = 0; j < 3; j++) {
-				path = sm_xasprintf("%s/%s/%s", stage, maildirs[i], subdirs[j]);
-				rmdir(path);
-				free(path);
-			}
-			path = sm_xasprintf("%s/%s", stage, maildirs[i]);
-			rmdir(path);
-			free(path);
-		}
-		rmdir(stage);
-		free(stage);
-	}
 	sm_buf_free(&meta);
+	return rc;
+}
+
+int
+sm_recovery_key_write(const char *path, const unsigned char sk[32])
+{
+	return write_recovery_key(path, sk);
+}
+
+int
+sm_portal_init(const char *dir, const char *pwhash)
+{
+	char *abs, *stage, *path;
+	unsigned char id[16], rpk[32], *rsk;
+	sm_buf cfg = { 0 };
+	int rc;
+
+	if ((rc = sm_stage_begin(dir, &abs, &stage)) != 0)
+		return rc;
+	sm_buf_puts(&cfg, sm_config_template);
+	sm_buf_printf(&cfg, "pwhash = %s\n", pwhash ? pwhash : "moderate");
+	path = sm_xasprintf("%s/config", stage);
+	rc = sm_write_file(path, cfg.p, cfg.len);
+	free(path);
 	sm_buf_free(&cfg);
+	if (rc == 0) {
+		rsk = sm_secret_alloc(32);
+		randombytes_buf(id, sizeof id);
+		crypto_box_keypair(rpk, rsk);
+		path = sm_xasprintf("%s/recovery.key", stage);
+		rc = write_recovery_key(path, rsk);
+		free(path);
+		sm_secret_free(rsk);
+	}
+	if (rc == 0) {
+		path = sm_xasprintf("%s/store.db", stage);
+		rc = sm_store_create(path);
+		free(path);
+	}
+	if (rc == 0)
+		rc = write_meta(stage, id, rpk);
+	if (rc == 0)
+		rc = sm_stage_finish(stage, abs);
+	else
+		sm_stage_abort(stage);
 	free(abs);
 	return rc;
 }

@@ -184,6 +184,12 @@ char *sm_portal_default_dir(void);
 int sm_portal_open(const char *dir, sm_portal **out);
 void sm_portal_close(sm_portal *p);
 int sm_portal_init(const char *dir, const char *pwhash);
+/* A new portal is built in a stage beside DIR (maildirs made), then
+ * moved into place; DIR must not exist or be empty (73). */
+int sm_stage_begin(const char *dir, char **abs, char **stage);
+int sm_stage_finish(char *stage, const char *abs);
+void sm_stage_abort(char *stage);
+int sm_recovery_key_write(const char *path, const unsigned char sk[32]);
 char *sm_portal_path(const sm_portal *p, const char *name);
 /* Loads the recovery secret key from PATH (NULL: the portal's own file).
  * 1 when loaded, 0 when absent, or an exit code. */
@@ -218,6 +224,8 @@ int sm_store_remove(sm_portal *p, const char *key);
 int sm_store_each(sm_portal *p, const char *prefix,
     int (*fn)(sm_portal *, const char *key, void *), void *arg);
 int sm_store_create(const char *path);
+int sm_store_dump(sm_portal *p, FILE *out);     /* portable format */
+int sm_store_load(const char *path, FILE *in);
 
 /* ---- crypt.c: keys, wraps, tokens ---------------------------------- */
 
@@ -791,5 +799,19 @@ int sm_book_expand(sm_portal *p, const struct sm_ident *id, char ***v, size_t *n
 int sm_book_import(struct sm_book *b, const char *text, size_t len,
     const char *file);
 void sm_book_export(const struct sm_book *b, sm_buf *out);
+
+/* ---- check.c: verifying the store without secret keys -------------- */
+
+/* Prints ID<TAB>PROBLEM for each bad record to OUT; NBAD counts them. */
+int sm_check(sm_portal *p, FILE *out, unsigned *nbad, unsigned *nmsg);
+
+/* ---- backup.c: backup and restore ----------------------------------- */
+
+/* A tar archive (0600): the store's dump under the lock and the config;
+ * the recovery key RSK too when given, wrapped under PASS. */
+int sm_backup(sm_portal *p, const char *file, const char *pass,
+    const unsigned char *rsk);
+int sm_restore(const char *file, const char *dir, const struct sm_opts *o,
+    int skip_rk);
 
 #endif

@@ -362,3 +362,39 @@ sm_store_create(const char *path)
 		return sm_err(EX_IOERR, "%s: %s", path, gdbm_strerror(gdbm_errno));
 	return 0;
 }
+
+/* The store in GDBM's portable dump format (inside a transaction). */
+int
+sm_store_dump(sm_portal *p, FILE *out)
+{
+	if (gdbm_dump_to_file(p->st->db, out, GDBM_DUMP_FMT_ASCII) != 0)
+		return sm_err(EX_IOERR, "%s/store.db: dump: %s", p->dir,
+		    gdbm_strerror(gdbm_errno));
+	return 0;
+}
+
+/* Creates the store PATH from a dump. */
+int
+sm_store_load(const char *path, FILE *in)
+{
+	unsigned long line = 0;
+	GDBM_FILE db;
+	int fd, rc = 0;
+
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return sm_err(EX_CANTCREAT, "%s: %s", path, strerror(errno));
+	db = gdbm_fd_open(fd, path, 0, GDBM_NEWDB | GDBM_NOLOCK | GDBM_NOMMAP |
+	    GDBM_CLOEXEC | GDBM_CLOERROR, NULL);
+	if (!db)
+		return sm_err(EX_CANTCREAT, "%s: %s", path, gdbm_strerror(gdbm_errno));
+	if (gdbm_load_from_file(&db, in, 1, GDBM_META_MASK_MODE |
+	    GDBM_META_MASK_OWNER, &line) != 0)
+		rc = sm_err(EX_DATAERR, "store dump, line %lu: %s", line,
+		    gdbm_strerror(gdbm_errno));
+	if (gdbm_sync(db) != 0 && rc == 0)
+		rc = sm_err(EX_IOERR, "%s: %s", path, gdbm_strerror(gdbm_errno));
+	if (gdbm_close(db) != 0 && rc == 0)
+		rc = sm_err(EX_IOERR, "%s: %s", path, gdbm_strerror(gdbm_errno));
+	return rc;
+}
