@@ -1,11 +1,17 @@
-# bash completion for smail-admin, smail-register and smail-reset.
+# bash completion for smail-admin, smail-register, smail-reset,
+# smail-send, smail-inbox and smail-fetch.
 #
 # The same file is installed under each command's name; whichever name
-# loads it, it registers completion for all three.
+# loads it, it registers completion for all of them.
 
 # _smail_takes_arg CMD OPT: does option OPT of CMD take an argument?
 _smail_takes_arg()
 {
+	case $1:$2 in
+	smail-inbox:-d|smail-inbox:-u)
+		# smail-inbox: -d deletes, -u lists unread messages.
+		return 1 ;;
+	esac
 	case $2 in
 	-d|--dir|--user|--password-file|--password-fd)
 		return 0 ;;
@@ -20,6 +26,18 @@ _smail_takes_arg()
 		return 0 ;;
 	smail-reset:-t|smail-reset:--token)
 		return 0 ;;
+	smail-send:-u|smail-send:-s|smail-send:--subject|smail-send:-c|\
+	smail-send:--cc|smail-send:-a|smail-send:--attach|smail-send:-H|\
+	smail-send:--html|smail-send:-m|smail-send:--message|smail-send:-r|\
+	smail-send:--reply|smail-send:-R|smail-send:--reply-all|\
+	smail-send:-f|smail-send:--forward|smail-send:-x|smail-send:--exclude|\
+	smail-send:-D|smail-send:--resume|smail-send:-b|smail-send:--batch)
+		return 0 ;;
+	smail-inbox:-n)
+		return 0 ;;
+	smail-fetch:-u|smail-fetch:-o|smail-fetch:--output|smail-fetch:-a|\
+	smail-fetch:--attachment)
+		return 0 ;;
 	esac
 	return 1
 }
@@ -30,6 +48,9 @@ _smail_short_args()
 	case $1 in
 	smail-admin) echo dn ;;
 	smail-register) echo dunt ;;
+	smail-send) echo duscaHmrRfxDb ;;
+	smail-inbox) echo n ;;
+	smail-fetch) echo duoa ;;
 	*) echo dt ;;
 	esac
 }
@@ -105,10 +126,197 @@ _smail_addrs()
 		fi)
 }
 
+# _smail_live: sets the caller's array "o" to the options that name the
+# portal and the account of the command line (-d/--dir and -u/--user, or
+# only --dir and --user for smail-inbox), as --dir and --user, and fails
+# unless that account has a live session.  Completions use only a live
+# session: they never sign in or ask for a password.
+_smail_live()
+{
+	local dir="" user="" w i j c n=${#_smail_words[@]}
+	local cmd=${_smail_words[0]##*/} short _smail_dq
+	short=$(_smail_short_args "$cmd")
+	for ((i = 1; i < n - 1; i++)); do
+		w=${_smail_words[i]}
+		case $w in
+		--) break ;;
+		--dir) dir=${_smail_words[i+1]}; ((i++)) ;;
+		--dir=*) dir=${w#--dir=} ;;
+		--user) user=${_smail_words[i+1]}; ((i++)) ;;
+		--user=*) user=${w#--user=} ;;
+		--*=*) ;;
+		--*) _smail_takes_arg "$cmd" "$w" && ((i++)) ;;
+		-?*)
+			for ((j = 1; j < ${#w}; j++)); do
+				c=${w:j:1}
+				[[ $short == *"$c"* ]] || continue
+				if ((j + 1 == ${#w})); then
+					[[ $c == d ]] && dir=${_smail_words[i+1]}
+					[[ $c == u ]] && user=${_smail_words[i+1]}
+					((i++))
+				else
+					[[ $c == d ]] && dir=${w:j+1}
+					[[ $c == u ]] && user=${w:j+1}
+				fi
+				break
+			done ;;
+		esac
+	done
+	o=()
+	if [[ -n $dir ]]; then
+		_smail_dequote "$dir"
+		o+=(--dir "$_smail_dq")
+	fi
+	if [[ -n $user ]]; then
+		_smail_dequote "$user"
+		o+=(--user "$_smail_dq")
+	fi
+	SMAIL_PASSWORD_FILE= "$(_smail_tool smail-register)" "${o[@]}" --status \
+		>/dev/null 2>&1 </dev/null
+}
+
+# _smail_tool NAME: the smail command NAME, preferably the one beside the
+# command being completed.
+_smail_tool()
+{
+	case ${_smail_words[0]} in
+	*/*)
+		if [[ -x ${_smail_words[0]%/*}/$1 ]]; then
+			echo "${_smail_words[0]%/*}/$1"
+			return
+		fi ;;
+	esac
+	echo "$1"
+}
+
+# _smail_ids CUR WHICH: adds to COMPREPLY the ids starting with CUR of
+# the acting account's messages (WHICH "messages"), drafts ("drafts") or
+# both ("both"), the first field of what "smail-inbox" and "smail-inbox
+# --drafts" print.  Never a message is fetched: that would mark it read.
+_smail_ids()
+{
+	local cur=$1 which=$2 inbox
+	local -a o
+	_smail_live || return 0
+	inbox=$(_smail_tool smail-inbox)
+	local id rest q
+	while IFS=$'\t' read -r id rest; do
+		[[ -n $id && $id == "$cur"* ]] || continue
+		printf -v q '%q' "$id"
+		COMPREPLY+=("$q")
+	done < <(
+		if [[ $which != drafts ]]; then
+			SMAIL_PASSWORD_FILE= "$inbox" "${o[@]}" 2>/dev/null </dev/null
+		fi
+		if [[ $which != messages ]]; then
+			SMAIL_PASSWORD_FILE= "$inbox" "${o[@]}" --drafts 2>/dev/null </dev/null
+		fi)
+}
+
+# _smail_groups CUR: adds to COMPREPLY "@GROUP" for each group of the
+# acting account's address book ("smail-addr -G") that starts with CUR.
+_smail_groups()
+{
+	local cur=$1 g rest q
+	local -a o
+	_smail_live || return 0
+	while IFS=$'\t' read -r g rest; do
+		[[ -n $g && @$g == "$cur"* ]] || continue
+		printf -v q '%q' "@$g"
+		COMPREPLY+=("$q")
+	done < <(SMAIL_PASSWORD_FILE= "$(_smail_tool smail-addr)" "${o[@]}" -G \
+		2>/dev/null </dev/null)
+}
+
+# _smail_rcpts CUR: recipients: "@GROUP" when CUR starts with "@", else
+# the portal's accounts.
+_smail_rcpts()
+{
+	if [[ $1 == @* ]]; then
+		_smail_groups "$1"
+	else
+		_smail_addrs "$1" any
+	fi
+}
+
+# _smail_fetch_binary: does the smail-fetch command line (every word but
+# the one being completed) ask for -z, -e or -a, whose -o may name a file?
+_smail_fetch_binary()
+{
+	local i j w c n=${#COMP_WORDS[@]}
+	for ((i = 1; i < n; i++)); do
+		((i == COMP_CWORD)) && continue
+		w=${COMP_WORDS[i]}
+		case $w in
+		--) return 1 ;;
+		--zip|--eml|--attachment|--attachment=*) return 0 ;;
+		--dir|--user|--password-file|--password-fd|--output) ((i++)) ;;
+		--*) ;;
+		-?*)
+			for ((j = 1; j < ${#w}; j++)); do
+				c=${w:j:1}
+				case $c in
+				z|e|a) return 0 ;;
+				d|u|o) ((j + 1 == ${#w})) && ((i++)); break ;;
+				esac
+			done ;;
+		esac
+	done
+	return 1
+}
+
 # _smail_values CMD OPT CUR: candidates for the argument of OPT.
 _smail_values()
 {
 	local cur=$3 _smail_dq
+	case $1:$2 in
+	smail-send:-a|smail-send:--attach|smail-send:-H|smail-send:--html)
+		_smail_dequote "$cur"
+		compopt -o filenames 2>/dev/null
+		mapfile -t COMPREPLY < <(compgen -f -- "$_smail_dq")
+		return ;;
+	smail-send:-m|smail-send:--message|smail-send:-b|smail-send:--batch)
+		# A file, or - for standard input.
+		_smail_dequote "$cur"
+		compopt -o filenames 2>/dev/null
+		mapfile -t COMPREPLY < <(compgen -f -- "$_smail_dq")
+		[[ $cur == - ]] && COMPREPLY+=(-)
+		return ;;
+	smail-send:-c|smail-send:--cc)
+		COMPREPLY=()
+		_smail_rcpts "$cur"
+		return ;;
+	smail-send:-r|smail-send:--reply|smail-send:-R|smail-send:--reply-all|\
+	smail-send:-f|smail-send:--forward)
+		COMPREPLY=()
+		_smail_ids "$cur" messages
+		return ;;
+	smail-send:-D|smail-send:--resume)
+		COMPREPLY=()
+		_smail_ids "$cur" drafts
+		return ;;
+	smail-send:-u|smail-send:--user|smail-inbox:--user|smail-fetch:-u|\
+	smail-fetch:--user)
+		COMPREPLY=()
+		_smail_addrs "$cur" active locked
+		return ;;
+	smail-fetch:-o|smail-fetch:--output)
+		# A directory, or with -z, -e or -a a file too.
+		_smail_dequote "$cur"
+		compopt -o filenames 2>/dev/null
+		if _smail_fetch_binary; then
+			mapfile -t COMPREPLY < <(compgen -f -- "$_smail_dq")
+		else
+			mapfile -t COMPREPLY < <(compgen -d -- "$_smail_dq")
+		fi
+		return ;;
+	smail-send:-s|smail-send:--subject|smail-send:-x|smail-send:--exclude|\
+	smail-inbox:-n|smail-fetch:-a|smail-fetch:--attachment)
+		# Free text, a count, or an attachment name, which only
+		# fetching the message would tell.
+		COMPREPLY=()
+		return ;;
+	esac
 	case $2 in
 	-d|--dir)
 		_smail_dequote "$cur"
@@ -130,7 +338,7 @@ _smail_values()
 	esac
 }
 
-_smail()
+_smail_main()
 {
 	local IFS=$' \t\n'
 	local cmd=${COMP_WORDS[0]##*/} cur=${COMP_WORDS[COMP_CWORD]}
@@ -175,8 +383,9 @@ _smail()
 	fi
 
 	# Walk the words before the cursor: the option whose argument is
-	# being typed, the subcommand, the operands, the mode.
-	local n=${#_smail_words[@]} want="" sub="" mode="" c short
+	# being typed, the subcommand, the operands, the mode, and every
+	# option seen ($seen, such as " -r --draft").
+	local n=${#_smail_words[@]} want="" sub="" mode="" c short seen=""
 	local -a operands=()
 	COMPREPLY=()
 	short=$(_smail_short_args "$cmd")
@@ -190,10 +399,11 @@ _smail()
 		--)
 			ended=1 ;;
 		--*=*)
-			;;
+			seen+=" ${w%%=*}" ;;
 		--change-password|--login|--logout|--status)
 			mode=$w ;;
 		--*)
+			seen+=" $w"
 			if _smail_takes_arg "$cmd" "$w"; then
 				if ((i + 1 == n - 1)); then
 					want=$w
@@ -206,6 +416,7 @@ _smail()
 			local j
 			for ((j = 1; j < ${#w}; j++)); do
 				c=${w:j:1}
+				seen+=" -$c"
 				if [[ $short == *"$c"* ]]; then
 					if ((j + 1 == ${#w})); then
 						((i + 1 == n - 1)) && want=-$c
@@ -228,8 +439,8 @@ _smail()
 		return 0
 	fi
 
-	# "-dDIR" in one word.
-	if ((!ended)) && [[ $cur == -d?* ]]; then
+	# "-dDIR" in one word (in smail-inbox, -d is not --dir).
+	if ((!ended)) && [[ $cmd != smail-inbox && $cur == -d?* ]]; then
 		local _smail_dq
 		_smail_dequote "${cur#-d}"
 		compopt -o filenames 2>/dev/null
@@ -259,6 +470,18 @@ _smail()
 			opts="$common -u --user -n --name -t --token
 				--change-password --new-password-file
 				--new-password-fd --login --logout --status" ;;
+		smail-send:*)
+			opts="$common -u --user -s --subject -c --cc -a --attach
+				-H --html -m --message -r --reply -R --reply-all
+				-f --forward -x --exclude --draft -D --resume
+				-b --batch" ;;
+		smail-inbox:*)
+			opts="--dir --user --password-file --password-fd -q
+				--quiet -h --help -V --version -u --unread -n
+				--drafts -d --delete" ;;
+		smail-fetch:*)
+			opts="$common -u --user -o --output -z --zip -e --eml
+				-a --attachment" ;;
 		*)
 			opts="$common --user -t --token" ;;
 		esac
@@ -292,8 +515,73 @@ _smail()
 		if ((${#operands[@]} == 0)); then
 			_smail_addrs "$cur" active locked
 		fi ;;
+	smail-send)
+		# Recipients, except for replies and batches, which take none.
+		case "$seen " in
+		*" -r "*|*" --reply "*|*" -R "*|*" --reply-all "*|*" -b "*|\
+		*" --batch "*) ;;
+		*) _smail_rcpts "$cur" ;;
+		esac ;;
+	smail-inbox)
+		case "$seen " in
+		*" -d "*|*" --delete "*) _smail_ids "$cur" both ;;
+		esac ;;
+	smail-fetch)
+		_smail_ids "$cur" messages ;;
 	esac
 	return 0
 }
 
-complete -F _smail smail-admin smail-register smail-reset
+# Bash breaks words at the characters of COMP_WORDBREAKS, "@" and ":"
+# among them, so "bob@partner.example" arrives as "bob", "@" and
+# "partner.example".  _smail joins the pieces again where "@" or ":"
+# breaks a word that COMP_LINE writes without blanks, completes whole
+# words, and hands readline back only the part it replaces: from the
+# last "@" of the word on (readline keeps "@" in the text it completes),
+# or after its last ":".
+_smail()
+{
+	local -a _smail_w=()
+	local i w rest lead off=0 cw=0 prefix="" ok=1
+	for ((i = 0; i < ${#COMP_WORDS[@]}; i++)); do
+		w=${COMP_WORDS[i]}
+		rest=${COMP_LINE:off}
+		lead=${rest%%[![:space:]]*}
+		off=$((off + ${#lead}))
+		[[ ${COMP_LINE:off:${#w}} == "$w" ]] || ok=0
+		if ((ok && i > 0 && ${#lead} == 0)) &&
+		    [[ $w == [@:]* || ${_smail_w[-1]} == *[@:] ]]; then
+			_smail_w[-1]+=$w
+		else
+			_smail_w+=("$w")
+		fi
+		off=$((off + ${#w}))
+		if ((i == COMP_CWORD)); then
+			cw=$((${#_smail_w[@]} - 1))
+			w=${_smail_w[-1]}
+			case $w in
+			*[@:]*)
+				prefix=${w%[@:]*}
+				[[ ${w:${#prefix}:1} == : ]] && prefix+=: ;;
+			esac
+		fi
+	done
+	if ((!ok)); then
+		_smail_main "$@"
+		return
+	fi
+	local -a COMP_WORDS=("${_smail_w[@]}")
+	local COMP_CWORD=$cw
+	_smail_main "$@"
+	if [[ -n $prefix ]]; then
+		local -a r=()
+		for w in "${COMPREPLY[@]}"; do
+			[[ $w == "$prefix"* ]] && r+=("${w#"$prefix"}")
+		done
+		COMPREPLY=("${r[@]}")
+	fi
+	return 0
+}
+
+complete -F _smail smail-admin smail-register smail-reset smail-send \
+	smail-inbox smail-fetch
