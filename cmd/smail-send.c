@@ -346,7 +346,10 @@ main(int argc, char **argv)
 		sm_err(EX_USAGE, "no recipient");
 		sm_usage(usage);
 	}
-	if (a.msgfile && strcmp(a.msgfile, "-") == 0 && o.password_fd == 0) {
+	/* Only one reader of standard input. */
+	if (o.password_fd == 0 && ((a.msgfile && strcmp(a.msgfile, "-") == 0) ||
+	    (a.batch && strcmp(a.batch, "-") == 0) ||
+	    (!a.msgfile && !a.resume && !a.batch && !isatty(0)))) {
 		sm_err(EX_USAGE, "standard input carries the body: the password "
 		    "cannot come from descriptor 0 too");
 		return EX_USAGE;

@@ -218,7 +218,7 @@ sm_text_head(sm_buf *b, const struct sm_opened *o)
 		if (v == 0) {
 			put_field(b, orig.from);
 			sm_buf_puts(b, o->orig_verified ? ", original verified" :
-			    ", original signature verified, quoted text differs");
+			    ", original NOT verified");
 			sm_stmt_free(&orig);
 		} else
 			sm_buf_puts(b, "original NOT verified");
@@ -257,6 +257,25 @@ sm_forward_verify(sm_portal *p, struct sm_opened *o)
 	if (!o->stmt.orig.len || sm_stmt_decode(&orig, o->stmt.orig.p,
 	    o->stmt.orig.len) != 0)
 		return;
+	/* Signed, but by whom?  The key must be the sender's account key. */
+	{
+		struct sm_account a;
+		char *canon = NULL;
+		int same = 0;
+		if (sm_addr_canon_quiet(orig.from, &canon) == 0 &&
+		    sm_store_begin(p, 0) == 0) {
+			if (sm_account_get(p, canon, &a) == 0) {
+				same = sodium_memcmp(a.pub.sign_pk, orig.from_pk, 32) == 0;
+				sm_account_free(&a);
+			}
+			sm_store_end(p);
+		}
+		free(canon);
+		if (!same) {
+			sm_stmt_free(&orig);
+			return;
+		}
+	}
 	if (sm_part_load(p, &o->env, o->K, 1, &body, NULL) == 0 &&
 	    o->stmt.orig_offset <= body.len &&
 	    body.len - o->stmt.orig_offset == orig.body.size) {

@@ -277,6 +277,34 @@ sm_queued(sm_portal *p, const char *canon, const char *id)
 	return has;
 }
 
+/* Takes message ID out of CANON's queue. */
+int
+sm_unqueue(sm_portal *p, const char *canon, const char *id)
+{
+	char *key = sm_xasprintf("q:%s", canon);
+	sm_buf l = { 0 }, keep = { 0 };
+	size_t i = 0;
+	int rc;
+
+	if ((rc = list_get(p, key, &l)) == 0) {
+		while (i < l.len) {
+			const unsigned char *nl = memchr(l.p + i, '\n', l.len - i);
+			size_t len = nl ? (size_t)(nl - (l.p + i)) : l.len - i;
+			if (!(len == strlen(id) && memcmp(l.p + i, id, len) == 0)) {
+				sm_buf_put(&keep, l.p + i, len);
+				sm_buf_putc(&keep, '\n');
+			}
+			i += len + 1;
+		}
+		rc = keep.len ? sm_store_put(p, key, keep.p, keep.len) :
+		    sm_store_remove(p, key);
+	}
+	sm_buf_free(&l);
+	sm_buf_free(&keep);
+	free(key);
+	return rc;
+}
+
 int
 sm_deliver(sm_portal *p, const char *id, const char *canon)
 {

@@ -22,7 +22,7 @@
 #include "smail.h"
 
 #define ENV_MAGIC "SME1"
-#define MAX_RCPT 1000
+#define MAX_RCPT SM_MAX_RECIPIENTS
 #define MAX_PARTS 32
 #define SS_ABYTES crypto_secretstream_xchacha20poly1305_ABYTES
 #define SS_HBYTES crypto_secretstream_xchacha20poly1305_HEADERBYTES

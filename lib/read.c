@@ -142,6 +142,10 @@ sm_delete(sm_portal *p, const struct sm_ident *id, char *const *mids, size_t n)
 		} else if ((e = sm_index_find(&dx, mids[i]))) {
 			sm_index_drop(&dx, e);
 			cy = 1;
+		} else if (sm_queued(p, id->canon, mids[i])) {
+			/* Queued still: it did not verify.  It goes all the same. */
+			if ((rc = sm_unqueue(p, id->canon, mids[i])) != 0)
+				break;
 		} else {
 			worst = sm_err(EX_NOINPUT, "%s: no such message or draft",
 			    mids[i]);

@@ -419,6 +419,11 @@ sm_send(sm_portal *p, const struct sm_ident *from, struct sm_compose *c,
 		rc = sm_err(EX_USAGE, "no recipient");
 		goto out;
 	}
+	if (n > SM_MAX_RECIPIENTS) {
+		rc = sm_err(EX_DATAERR, "%zu recipients: at most %d", n,
+		    SM_MAX_RECIPIENTS);
+		goto out;
+	}
 	if (kind == SM_KIND_MESSAGE) {
 		rsk = sm_secret_alloc(32);
 		have_rk = sm_recovery_key_load(p, NULL, rsk);

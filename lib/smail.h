@@ -652,6 +652,7 @@ int sm_entry_make(sm_portal *p, const struct sm_ident *id, const char *mid,
 int sm_env_check_sender(sm_portal *p, const struct sm_env *e);
 int sm_deliver(sm_portal *p, const char *id, const char *canon);
 int sm_queued(sm_portal *p, const char *canon, const char *id);
+int sm_unqueue(sm_portal *p, const char *canon, const char *id);
 int sm_holders_set(sm_portal *p, const char *id, char *const *canon, size_t n);
 int sm_release(sm_portal *p, const char *id, const char *canon);
 
@@ -660,6 +661,7 @@ int sm_release(sm_portal *p, const char *id, const char *canon);
 #define SM_MAX_ATTACHMENTS 10
 #define SM_MAX_ATTACHMENT_BYTES 31457280ULL    /* 30 MiB, inclusive */
 #define SM_MAX_BODY (16 << 20)
+#define SM_MAX_RECIPIENTS 1000
 
 struct sm_src {                    /* an attachment to send */
 	char *name;                    /* as stored: any bytes but '/' and NUL */

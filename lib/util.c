@@ -341,13 +341,15 @@ sm_read_file(const char *path, size_t max, char **out, size_t *outlen)
 	char chunk[8192];
 	ssize_t r;
 
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* Files a user names may be links; the portal's own are checked
+	 * when it opens. */
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return sm_err(errno == ENOENT ? EX_NOINPUT : EX_IOERR, "%s: %s",
 		    path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) < 0 || S_ISDIR(st.st_mode)) {
 		close(fd);
-		return sm_err(EX_NOINPUT, "%s: not a regular file", path);
+		return sm_err(EX_NOINPUT, "%s: a directory", path);
 	}
 	for (;;) {
 		r = read(fd, chunk, sizeof chunk);
