@@ -29,12 +29,13 @@ CMDS = smail-admin smail-register smail-reset smail-send smail-inbox smail-fetch
 LIBSRC = $(wildcard lib/*.c)
 LIBOBJ = $(LIBSRC:lib/%.c=$(O)/obj/%.o) $(O)/obj/commonpw.o
 UNITS = $(patsubst t/unit/%.c,$(O)/unit/%,$(wildcard t/unit/*.c))
+HELPERS = $(patsubst t/helpers/%.c,$(O)/helpers/%,$(wildcard t/helpers/*.c))
 MAN1 = $(CMDS:%=man/%.1)
 MAN7 = man/smail.7
 
-all: $(CMDS:%=$(O)/%) $(UNITS)
+all: $(CMDS:%=$(O)/%) $(UNITS) $(HELPERS)
 
-$(O)/obj $(O)/unit:
+$(O)/obj $(O)/unit $(O)/helpers:
 	mkdir -p $@
 
 $(O)/obj/%.o: lib/%.c lib/smail.h | $(O)/obj
@@ -60,6 +61,9 @@ $(O)/%: cmd/%.c $(O)/libsmail.a lib/smail.h
 
 $(O)/unit/%: t/unit/%.c t/unit/tap.h $(O)/libsmail.a lib/smail.h | $(O)/unit
 	$(CC) $(CFLAGS) -It/unit $(LDFLAGS) -o $@ $< $(O)/libsmail.a $(LDLIBS)
+
+$(O)/helpers/%: t/helpers/%.c $(O)/libsmail.a lib/smail.h | $(O)/helpers
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(O)/libsmail.a $(LDLIBS)
 
 deps:
 	@sh tools/deps

@@ -1,0 +1,165 @@
+/*
+ * forge: a signed-in account tries to pass a message off as another
+ * account's, with the library's own writing code.  Used by
+ * t/0850-forgery.t, which expects every attempt to be caught.
+ *
+ *   forge impersonate VICTIM RCPT   a message whose header names VICTIM
+ *                                   as the sender, signed with the
+ *                                   forger's key
+ *   forge forward VICTIM RCPT       a forward embedding an "original"
+ *                                   from VICTIM signed with a made-up key
+ *
+ * Prints the new message id.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "smail.h"
+
+static int
+put_part(struct sm_msgw *w, unsigned part, const void *p, size_t n,
+    struct sm_pref *ref)
+{
+	int rc;
+
+	if ((rc = sm_msgw_part_begin(w, part)) != 0 ||
+	    (rc = sm_msgw_part_write(w, p, n)) != 0)
+		return rc;
+	ref->part = part;
+	ref->size = n;
+	return sm_msgw_part_end(w, ref->hash);
+}
+
+/* The whole message written by hand: header "from" VICTIM. */
+static int
+impersonate(sm_portal *p, const struct sm_ident *me, const char *victim,
+    const char *rcpt)
+{
+	static const char body[] = "Please wire the fee today.\n";
+	struct sm_msgw w;
+	struct sm_stmt s;
+	struct sm_account a;
+	struct sm_pref ref;
+	sm_buf st = { 0 };
+	char *vc = NULL, *rc_canon = NULL, *to[1];
+	int rc;
+
+	if ((rc = sm_addr_canon(victim, &vc)) || (rc = sm_addr_canon(rcpt, &rc_canon)))
+		return rc;
+	if ((rc = sm_store_begin(p, 1)) != 0)
+		return rc;
+	if ((rc = sm_account_get(p, rc_canon, &a)) != 0)
+		goto out;
+	/* The victim's address, the forger's key. */
+	if ((rc = sm_msgw_init(&w, p, vc, me->pub.sign_pk, me->keys, 2)) != 0)
+		goto out;
+	memset(&s, 0, sizeof s);
+	if ((rc = put_part(&w, 1, body, sizeof body - 1, &s.body)) != 0)
+		goto out;
+	memcpy(s.id, w.env.id, sizeof w.env.id);
+	s.from = (char *)victim;
+	s.from_name = "";
+	memcpy(s.from_pk, me->pub.sign_pk, 32);
+	to[0] = (char *)rcpt;
+	s.to = to;
+	s.nto = 1;
+	s.date = w.env.date;
+	s.subject = "Fee";
+	sm_stmt_encode(&st, &s, me->keys);
+	if ((rc = put_part(&w, 0, st.p, st.len, &ref)) != 0)
+		goto out;
+	sm_msgw_rcpt(&w, rc_canon, a.pub.box_pk);
+	if ((rc = sm_msgw_finish(&w)) == 0 &&
+	    (rc = sm_holders_set(p, w.env.id, &rc_canon, 1)) == 0 &&
+	    (rc = sm_deliver(p, w.env.id, rc_canon)) == 0 &&
+	    (rc = sm_store_commit(p)) == 0)
+		printf("%s\n", w.env.id);
+	sm_msgw_free(&w);
+	sm_account_free(&a);
+	sm_buf_free(&st);
+	free(vc);
+	free(rc_canon);
+	return rc;
+out:
+	sm_store_end(p);
+	free(vc);
+	free(rc_canon);
+	return rc;
+}
+
+/* A forward whose embedded original claims VICTIM, under a made-up key. */
+static int
+forward(sm_portal *p, const struct sm_ident *me, const char *victim,
+    const char *rcpt)
+{
+	static const char fake[] = "Please wire the fee to account 12345.\n";
+	struct sm_compose c;
+	struct sm_stmt s;
+	struct sm_pubkeys pub;
+	struct sm_keys *k;
+	sm_buf st = { 0 };
+	char newid[SM_ID_CHARS + 1], *to[1], *vc = NULL;
+	int rc;
+
+	if ((rc = sm_addr_canon(victim, &vc)) != 0)
+		return rc;
+	k = sm_secret_alloc(sizeof *k);
+	sm_keys_generate(vc, &pub, k);
+	memset(&s, 0, sizeof s);
+	sm_id_new(s.id);
+	s.from = (char *)victim;
+	s.from_name = "";
+	memcpy(s.from_pk, pub.sign_pk, 32);
+	to[0] = (char *)rcpt;
+	s.to = to;
+	s.nto = 1;
+	s.date = sm_now();
+	s.subject = "Fee";
+	s.body.part = 1;
+	s.body.size = sizeof fake - 1;
+	crypto_generichash(s.body.hash, 32, (const unsigned char *)fake,
+	    sizeof fake - 1, NULL, 0);
+	sm_stmt_encode(&st, &s, k);
+
+	memset(&c, 0, sizeof c);
+	sm_compose_addr(&c.to, &c.nto, rcpt);
+	c.subject = sm_xstrdup("Fwd: Fee");
+	sm_buf_printf(&c.body, "FYI.\nOriginally sent by <%s> on "
+	    "2026-11-28T12:00:00Z:\n", victim);
+	c.orig_offset = c.body.len;
+	sm_buf_puts(&c.body, fake);
+	sm_buf_put(&c.orig, st.p, st.len);
+	memcpy(c.forward_of, s.id, sizeof s.id);
+	if ((rc = sm_send(p, me, &c, SM_KIND_MESSAGE, newid)) == 0)
+		printf("%s\n", newid);
+	sm_compose_free(&c);
+	sm_buf_free(&st);
+	sm_secret_free(k);
+	free(vc);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct sm_opts o;
+	struct sm_ident me = { 0 };
+	sm_portal *p = NULL;
+	int rc;
+
+	sm_init(argv[0]);
+	sm_opts_init(&o);
+	if (argc != 4)
+		sm_die(EX_USAGE, "usage: forge impersonate|forward VICTIM RCPT");
+	if ((rc = sm_portal_open(o.dir, &p)) != 0 || (rc = sm_auth(p, &o, &me)) != 0)
+		return rc;
+	if (strcmp(argv[1], "impersonate") == 0)
+		rc = impersonate(p, &me, argv[2], argv[3]);
+	else if (strcmp(argv[1], "forward") == 0)
+		rc = forward(p, &me, argv[2], argv[3]);
+	else
+		rc = sm_err(EX_USAGE, "%s: unknown mode", argv[1]);
+	sm_ident_free(&me);
+	sm_portal_close(p);
+	return rc;
+}
