@@ -472,7 +472,7 @@ sm_msgw_abort(struct sm_msgw *w)
 			sm_store_remove(w->p, key);
 			free(key);
 		}
-	if (w->cur >= 0) {
+	if (w->cur >= 0 && w->env.parts) {
 		char *key = sm_chunk_key(w->env.id, (unsigned)w->cur,
 		    w->env.parts[w->cur].nchunks);
 		sm_store_zero(w->p, key);

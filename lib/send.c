@@ -437,6 +437,15 @@ sm_send(sm_portal *p, const struct sm_ident *from, struct sm_compose *c,
 	if ((rc = sm_store_begin(p, 1)) != 0)
 		goto out;
 	started = 1;
+	{
+		/* Room for everything this message writes, found before the
+		 * first write. */
+		uint64_t need = c->body.len + c->html.len + c->orig.len + 65536;
+		for (i = 0; i < c->natt; i++)
+			need += c->att[i].size + c->att[i].size / 64 + 1024;
+		if ((rc = sm_store_reserve(p, need + need / 8)) != 0)
+			goto abort;
+	}
 	if ((rc = sm_account_get(p, from->canon, &me)) != 0)
 		goto abort;
 	from_name = display_name(&me);

@@ -203,6 +203,9 @@ typedef struct sm_store sm_store;
 /* Takes the lock (shared to read, exclusive to write) waiting up to
  * store_wait, then opens the database; 75 when the wait runs out. */
 int sm_store_begin(sm_portal *p, int write);
+/* Reserves room for BYTES more (a full disk: 74 before any write);
+ * every write transaction starts with a small reserve. */
+int sm_store_reserve(sm_portal *p, uint64_t bytes);
 /* Syncs (writers) and releases; 0 or 74. */
 int sm_store_commit(sm_portal *p);
 /* Releases without syncing: for readers, and writers that wrote nothing. */

@@ -8,12 +8,14 @@
  * commit (gdbm_sync, close, unlock).  GDBM has no rollback, so callers
  * check everything before their first write.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -104,6 +106,26 @@ db_open(sm_portal *p, int write, GDBM_FILE *out)
 	return 0;
 }
 
+/* A failed recovery leaves GDBM's temporary copies (store.db.XXXXXX)
+ * behind; under the exclusive lock they are ours to remove. */
+static void
+remove_temps(sm_portal *p)
+{
+	DIR *d = opendir(p->dir);
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d)))
+		if (strncmp(e->d_name, "store.db.", 9) == 0 &&
+		    strlen(e->d_name) == 15 && !strchr(e->d_name + 9, '~')) {
+			char *path = sm_portal_path(p, e->d_name);
+			unlink(path);
+			free(path);
+		}
+	closedir(d);
+}
+
 /* Repairs the database after a crash left it inconsistent.  Needs the
  * exclusive lock; a reader trades its shared lock for it and back. */
 static int
@@ -126,8 +148,11 @@ recover(sm_portal *p)
 	memset(&rcvr, 0, sizeof rcvr);
 	if (gdbm_needs_recovery(db) || !s->write) {
 		if (gdbm_recover(db, &rcvr, GDBM_RCVR_BACKUP | GDBM_RCVR_FORCE) != 0) {
-			rc = sm_err(EX_IOERR, "%s/store.db: cannot recover: %s",
-			    p->dir, gdbm_strerror(gdbm_errno));
+			rc = sm_err(EX_IOERR, "%s/store.db: cannot recover: %s%s",
+			    p->dir, gdbm_strerror(gdbm_errno), errno == ENOSPC ||
+			    gdbm_errno == GDBM_REORGANIZE_FAILED ? " (is the disk "
+			    "full? recovery needs room for a copy of the store)" : "");
+			remove_temps(p);
 			if (!s->write)
 				gdbm_close(db);
 			return rc;
@@ -170,6 +195,41 @@ sm_store_begin(sm_portal *p, int write)
 		sm_store_end(p);
 		return rc;
 	}
+	if (write && (rc = sm_store_reserve(p, 256 << 10)) != 0) {
+		sm_store_end(p);
+		return rc;
+	}
+	return 0;
+}
+
+/*
+ * Reserves disk space past the end of the store for the writes to come
+ * (fallocate with KEEP_SIZE), so that a full disk is found before the
+ * first write, not in the middle of one: GDBM cannot undo a half-done
+ * write, and needs room to recover from one.
+ */
+int
+sm_store_reserve(sm_portal *p, uint64_t bytes)
+{
+	int fd = gdbm_fdesc(p->st->db);
+	struct stat st;
+	struct statvfs vs;
+
+	bytes += 1 << 20;              /* GDBM's own growth: buckets, directory */
+	if (fstat(fd, &st) < 0)
+		return sm_err(EX_IOERR, "%s/store.db: %s", p->dir, strerror(errno));
+	if (fallocate(fd, FALLOC_FL_KEEP_SIZE, st.st_size, (off_t)bytes) == 0)
+		return 0;
+	if (errno == ENOSPC)
+		return sm_err(EX_IOERR, "%s: no space left on the device for "
+		    "%llu more bytes; nothing was stored", p->dir,
+		    (unsigned long long)bytes);
+	/* No fallocate here: judge by the free space. */
+	if (fstatvfs(fd, &vs) == 0 &&
+	    (uint64_t)vs.f_bavail * vs.f_frsize < 2 * bytes)
+		return sm_err(EX_IOERR, "%s: no space left on the device for "
+		    "%llu more bytes; nothing was stored", p->dir,
+		    (unsigned long long)bytes);
 	return 0;
 }
 
