@@ -112,8 +112,22 @@ compose(const sm_portal *p, const struct sm_mail *m, sm_buf *out)
 	sm_buf_printf(out, "Date: %s\n", date);
 	sm_buf_printf(out, "Message-ID: <%s@%s>\n", id, host);
 	if (p->cfg.smtp_from) {
+		/* "Name <addr>": only the name may need encoding. */
+		const char *f = p->cfg.smtp_from, *lt = strrchr(f, '<');
 		sm_buf_puts(out, "From: ");
-		header_text(out, p->cfg.smtp_from);
+		if (lt && strchr(lt, '>')) {
+			char *name = sm_xstrndup(f, (size_t)(lt - f));
+			size_t n = strlen(name);
+			while (n > 0 && name[n - 1] == ' ')
+				name[--n] = 0;
+			if (n) {
+				header_text(out, name);
+				sm_buf_putc(out, ' ');
+			}
+			sm_buf_puts(out, lt);
+			free(name);
+		} else
+			sm_buf_puts(out, f);
 		sm_buf_putc(out, '\n');
 	} else
 		sm_buf_printf(out, "From: Secure Mail Portal <smail@%s>\n", host);

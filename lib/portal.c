@@ -149,6 +149,27 @@ load_config(sm_portal *p)
 	return rc;
 }
 
+/* The SMTP password file is checked when the portal opens, so that a
+ * readable one stops a command before it stores anything. */
+static int
+check_smtp_secret(sm_portal *p)
+{
+	const char *f = p->cfg.smtp_password_file;
+	int fd, rc;
+
+	if (!p->cfg.smtp_url || !p->cfg.smtp_user)
+		return 0;
+	if (!f)
+		return sm_err(EX_CONFIG, "%s/config: smtp_user is set but not "
+		    "smtp_password_file", p->dir);
+	if ((fd = open(f, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+		return sm_err(EX_CONFIG, "%s: %s (smtp_password_file)", f,
+		    strerror(errno));
+	rc = sm_check_secret_file(f, fd);
+	close(fd);
+	return rc;
+}
+
 static int
 load_meta(sm_portal *p)
 {
@@ -226,6 +247,8 @@ sm_portal_open(const char *dir, sm_portal **out)
 		rc = check_maildirs(p->dir);
 	if (rc == 0)
 		rc = load_config(p);
+	if (rc == 0)
+		rc = check_smtp_secret(p);
 	if (rc == 0)
 		rc = load_meta(p);
 	if (rc) {

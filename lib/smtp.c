@@ -235,10 +235,12 @@ sm_smtp_send(sm_portal *p, const char *text, size_t len, char **reason)
 	curl_easy_setopt(s->curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)crlf.len);
 	cc = curl_easy_perform(s->curl);
 	curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &code);
+	/* A 5xx for this recipient or this mail is final; one for the
+	 * sender, the login or TLS is the relay's set-up, and waits. */
 	if (cc == CURLE_OK)
 		rc = 0;
 	else if (code >= 500 && code < 600 && cc != CURLE_LOGIN_DENIED &&
-	    cc != CURLE_USE_SSL_FAILED) {
+	    cc != CURLE_USE_SSL_FAILED && strncmp(s->err, "MAIL failed", 11) != 0) {
 		*reason = sm_xasprintf("%ld %s", code, s->err[0] ? s->err :
 		    curl_easy_strerror(cc));
 		rc = EX_DATAERR;

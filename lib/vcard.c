@@ -483,8 +483,16 @@ sm_book_import(struct sm_book *b, const char *text, size_t len, const char *file
 	memset(&in, 0, sizeof in);
 	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
 		skip = 3;                  /* a UTF-8 byte order mark */
-	if (memchr(text, 0, len))
-		return sm_err(EX_DATAERR, "%s: NUL byte: not a vCard or CSV file", file);
+	{
+		const char *z = memchr(text, 0, len);
+		if (z) {
+			unsigned line = 1;
+			for (s = text; s < z; s++)
+				line += *s == '\n';
+			return bad(file, line, "a NUL byte: not a vCard or CSV "
+			    "file%s", NULL);
+		}
+	}
 	s = text + skip;
 	while (s < text + len && (*s == '\r' || *s == '\n' || *s == ' '))
 		s++;

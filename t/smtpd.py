@@ -36,7 +36,9 @@ class Handler:
             % (
                 envelope.mail_from,
                 ", ".join(envelope.rcpt_tos),
-                "yes" if session.ssl else "no",
+                "yes" if (session.ssl or
+                          server.transport.get_extra_info("ssl_object"))
+                else "no",
                 session.authenticated and "yes" or "no",
             )
         ).encode() + envelope.original_content
@@ -78,7 +80,8 @@ def main():
             return AuthResult(success=ok, handled=False)
 
         kw["authenticator"] = authenticator
-        kw["auth_require_tls"] = True
+        # Implicit TLS is TLS too (aiosmtpd only counts STARTTLS).
+        kw["auth_require_tls"] = not a.smtps
         kw["auth_required"] = True
     if ctx and a.starttls:
         kw["tls_context"] = ctx
