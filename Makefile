@@ -6,6 +6,7 @@ CFLAGS ?= -g -O2
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow \
 	-Wno-missing-field-initializers -Ilib
 PKGS = libsodium libarchive libcurl
+PKG_CFLAGS = pkg-config --cflags $(PKGS)
 override CFLAGS += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsodium -larchive -lcurl) -lgdbm
 
@@ -30,12 +31,14 @@ LIBSRC = $(wildcard lib/*.c)
 LIBOBJ = $(LIBSRC:lib/%.c=$(O)/obj/%.o) $(O)/obj/commonpw.o
 UNITS = $(patsubst t/unit/%.c,$(O)/unit/%,$(wildcard t/unit/*.c))
 HELPERS = $(patsubst t/helpers/%.c,$(O)/helpers/%,$(wildcard t/helpers/*.c))
+FUZZERS = $(filter-out replay,$(patsubst fuzz/%.c,%,$(wildcard fuzz/*.c)))
+REPLAYS = $(FUZZERS:%=$(O)/fuzz/%)
 MAN1 = $(CMDS:%=man/%.1)
 MAN7 = man/smail.7
 
-all: $(CMDS:%=$(O)/%) $(UNITS) $(HELPERS)
+all: $(CMDS:%=$(O)/%) $(UNITS) $(HELPERS) $(REPLAYS)
 
-$(O)/obj $(O)/unit $(O)/helpers:
+$(O)/obj $(O)/unit $(O)/helpers $(O)/fuzz:
 	mkdir -p $@
 
 $(O)/obj/%.o: lib/%.c lib/smail.h | $(O)/obj
@@ -65,6 +68,10 @@ $(O)/unit/%: t/unit/%.c t/unit/tap.h $(O)/libsmail.a lib/smail.h | $(O)/unit
 $(O)/helpers/%: t/helpers/%.c $(O)/libsmail.a lib/smail.h | $(O)/helpers
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(O)/libsmail.a $(LDLIBS)
 
+# The fuzz harnesses as plain programs that replay saved inputs.
+$(O)/fuzz/%: fuzz/%.c fuzz/replay.c fuzz/fuzz.h $(O)/libsmail.a lib/smail.h | $(O)/fuzz
+	$(CC) $(CFLAGS) -Ifuzz $(LDFLAGS) -o $@ $< fuzz/replay.c $(O)/libsmail.a $(LDLIBS)
+
 deps:
 	@sh tools/deps
 
@@ -75,6 +82,34 @@ check: deps
 demo: deps
 	$(MAKE) all
 	SMAIL_BUILD=$(abspath $(O)) sh tools/demo
+
+# libFuzzer under ASan and UBSan: every harness for FUZZ_TIME seconds,
+# starting from its seed corpus; a crash fails and is kept in
+# build-fuzz/crashes/ (add it to fuzz/corpus/NAME/ as a regression).
+FUZZ_TIME ?= 60
+FUZZ_CC ?= clang
+FUZZ_FLAGS = -g -O1 -std=c11 -D_GNU_SOURCE -Ilib -Ifuzz -fno-omit-frame-pointer
+fuzz: deps
+	@sh tools/deps fuzz
+	rm -rf build-fuzz && mkdir -p build-fuzz/obj build-fuzz/crashes
+	for f in $(LIBSRC) $(O)/obj/commonpw.c; do \
+		$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,address,undefined \
+		$$($(PKG_CFLAGS)) -c -o build-fuzz/obj/$$(basename $$f .c).o $$f || exit 1; \
+	done
+	for h in $(FUZZERS); do \
+		$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined \
+		-o build-fuzz/$$h fuzz/$$h.c build-fuzz/obj/*.o $(LDLIBS) || exit 1; \
+	done
+	for h in $(FUZZERS); do \
+		echo "fuzz: $$h for $(FUZZ_TIME)s"; \
+		mkdir -p build-fuzz/corpus/$$h && \
+		build-fuzz/$$h -max_total_time=$(FUZZ_TIME) -timeout=10 \
+		-rss_limit_mb=2048 -print_final_stats=1 \
+		-artifact_prefix=build-fuzz/crashes/$$h- \
+		build-fuzz/corpus/$$h fuzz/corpus/$$h 2>build-fuzz/$$h.log || \
+		{ tail -40 build-fuzz/$$h.log; exit 1; }; \
+		grep -h 'stat::number_of_executed_units' build-fuzz/$$h.log; \
+	done
 
 lint:
 	mandoc -Tlint -Wwarning $(MAN1) $(MAN7)
@@ -96,7 +131,7 @@ uninstall:
 	rm -f $(DESTDIR)$(MANDIR)/man7/smail.7 $(DESTDIR)$(ZSHCOMPDIR)/_smail
 
 clean:
-	rm -rf build build-san demo
+	rm -rf build build-san build-fuzz demo
 
-.PHONY: all deps check demo lint install uninstall clean
+.PHONY: all deps check demo fuzz lint install uninstall clean
 .SECONDARY:

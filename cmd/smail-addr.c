@@ -24,7 +24,7 @@ enum { OPT_IMPORT = SM_OPT_FIRST_FREE, OPT_EXPORT, OPT_DELETE };
 static int
 group_name_ok(const char *g)
 {
-	if (!*g || *g == '@' || strchr(g, ',') || !sm_book_text_ok(g))
+	if (!sm_group_name_ok(g))
 		return sm_err(EX_DATAERR, "'%s': a group name must not be empty, "
 		    "start with '@', or hold ',' or control characters", g);
 	return 0;
@@ -118,6 +118,11 @@ main(int argc, char **argv)
 	if ((rc = sm_book_load(p, &id, &b)) != 0)
 		goto abort;
 
+	if (import && strcmp(import, "-") == 0 && o.password_fd == 0) {
+		rc = sm_err(EX_USAGE, "standard input carries the book: the password "
+		    "cannot come from descriptor 0 too");
+		goto abort;
+	}
 	if (import) {
 		char *text;
 		size_t len;
@@ -133,8 +138,8 @@ main(int argc, char **argv)
 		if (rc)
 			goto abort;
 		changed = 1;
-		sm_note("%zu contacts and %zu groups now (%zu and %zu before)",
-		    b.nc, b.ng, nc, ng);
+		sm_note("%zu contact%s and %zu group%s now (%zu and %zu before)",
+		    b.nc, b.nc == 1 ? "" : "s", b.ng, b.ng == 1 ? "" : "s", nc, ng);
 	} else if (export) {
 		sm_buf v = { 0 };
 		sm_book_sort(&b);

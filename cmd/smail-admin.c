@@ -32,8 +32,9 @@ static int
 operand(int argc, int want, const char *cmd)
 {
 	if (argc - optind != want) {
-		sm_err(EX_USAGE, "%s: %s", cmd, want ? "give one address" :
-		    "takes no operands");
+		sm_err(EX_USAGE, "%s: %s", cmd, !want ? "takes no operands" :
+		    strcmp(cmd, "backup") == 0 ? "give the FILE to write" :
+		    "give one address");
 		sm_usage(usage);
 	}
 	return 0;
@@ -193,6 +194,10 @@ main(int argc, char **argv)
 
 	sm_init(argv[0]);
 	sm_opts_init(&o);
+	/* SMAIL_PASSWORD_FILE names an account's password for signing in;
+	 * the operator's tool signs nobody in, and a new account's password
+	 * or a backup's passphrase must be given on purpose. */
+	o.password_file = NULL;
 	while ((c = getopt_long(argc, argv, "d:n:qhV", longopts, NULL)) != -1) {
 		if (sm_opts_common(&o, c, optarg, usage))
 			continue;

@@ -139,71 +139,38 @@ edit(sm_buf *text)
 
 /* ---- batch ---- */
 
-static void
-split_rcpts(const char *field, struct sm_compose *c)
-{
-	char *copy = sm_xstrdup(field), *tok, *save = NULL;
-
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		char *e;
-		while (*tok == ' ')
-			tok++;
-		e = tok + strlen(tok);
-		while (e > tok && e[-1] == ' ')
-			*--e = 0;
-		if (*tok)
-			sm_compose_addr(&c->to, &c->nto, tok);
-	}
-	free(copy);
-}
-
 static int
-batch_line(sm_portal *p, const struct sm_ident *id, char *line, const char *rcpts_out)
+batch_line(sm_portal *p, const struct sm_ident *id, const char *line, size_t len)
 {
 	struct sm_compose c;
-	char *fields[64], *save = NULL, *f, newid[SM_ID_CHARS + 1];
-	size_t n = 0, i;
+	struct sm_mline m;
+	char newid[SM_ID_CHARS + 1], *rcpts;
+	size_t i;
 	int rc;
 
+	if ((rc = sm_manifest_line(line, len, &m)) != 0)
+		return rc == 1 ? 0 : rc;
 	memset(&c, 0, sizeof c);
-	/* Split at TABs, keeping empty fields. */
-	for (f = line; n < 64; ) {
-		char *tab = strchr(f, '\t');
-		fields[n++] = f;
-		if (!tab)
-			break;
-		*tab = 0;
-		f = tab + 1;
-	}
-	(void)save;
-	if (n < 3)
-		return sm_err(EX_DATAERR, "expected RCPTS<TAB>SUBJECT<TAB>BODYFILE");
-	if (n == 64)
-		return sm_err(EX_DATAERR, "too many fields");
-	split_rcpts(fields[0], &c);
-	if (c.nto == 0) {
-		rc = sm_err(EX_DATAERR, "no recipient");
-		goto out;
-	}
+	for (i = 0; i < m.nrcpt; i++)
+		sm_compose_addr(&c.to, &c.nto, m.rcpt[i]);
 	if ((rc = sm_book_expand(p, id, &c.to, &c.nto)) != 0)
 		goto out;
-	c.subject = sm_xstrdup(fields[1]);
-	if (!*fields[2]) {
-		rc = sm_err(EX_DATAERR, "no body file");
+	c.subject = sm_xstrdup(m.subject);
+	if ((rc = read_body(m.body, &c.body)) != 0)
 		goto out;
-	}
-	if ((rc = read_body(fields[2], &c.body)) != 0)
-		goto out;
-	for (i = 3; i < n; i++)
-		if (*fields[i] && (rc = sm_compose_attach(&c, fields[i])) != 0)
+	for (i = 0; i < m.natt; i++)
+		if ((rc = sm_compose_attach(&c, m.att[i])) != 0)
 			goto out;
 	if ((rc = sm_send(p, id, &c, SM_KIND_MESSAGE, newid)) == 0) {
-		printf("%s\t%s\n", newid, rcpts_out);
+		rcpts = sm_xstrndup(line, strcspn(line, "\t"));
+		printf("%s\t%s\n", newid, rcpts);
+		free(rcpts);
 		if (fflush(stdout) != 0)
 			rc = sm_err(EX_IOERR, "standard output: write error");
 	}
 out:
 	sm_compose_free(&c);
+	sm_mline_free(&m);
 	return rc;
 }
 
@@ -221,24 +188,11 @@ batch(sm_portal *p, const struct sm_ident *id, const char *file)
 		return sm_err(errno == ENOENT ? EX_NOINPUT : EX_IOERR, "%s: %s", file,
 		    strerror(errno));
 	while ((len = getline(&line, &cap, f)) >= 0) {
-		char *rcpts;
 		lineno++;
-		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			line[--len] = 0;
-		if (strspn(line, " \t") == (size_t)len || line[strspn(line, " \t")] == '#')
-			continue;
 		snprintf(ctx, sizeof ctx, "%s:%u", name, lineno);
 		sm_errctx = ctx;
-		if (memchr(line, 0, (size_t)len)) {
-			sm_err(EX_DATAERR, "NUL byte in the line");
+		if (batch_line(p, id, line, (size_t)len) != 0)
 			failed++;
-			sm_errctx = NULL;
-			continue;
-		}
-		rcpts = sm_xstrndup(line, strcspn(line, "\t"));
-		if (batch_line(p, id, line, rcpts) != 0)
-			failed++;
-		free(rcpts);
 		sm_errctx = NULL;
 	}
 	if (ferror(f))

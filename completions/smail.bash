@@ -1,5 +1,5 @@
 # bash completion for smail-admin, smail-register, smail-reset,
-# smail-send, smail-inbox and smail-fetch.
+# smail-send, smail-inbox, smail-fetch and smail-addr.
 #
 # The same file is installed under each command's name; whichever name
 # loads it, it registers completion for all of them.
@@ -38,6 +38,9 @@ _smail_takes_arg()
 	smail-fetch:-u|smail-fetch:-o|smail-fetch:--output|smail-fetch:-a|\
 	smail-fetch:--attachment)
 		return 0 ;;
+	smail-addr:-u|smail-addr:-n|smail-addr:--name|smail-addr:-g|\
+	smail-addr:--group|smail-addr:--import)
+		return 0 ;;
 	esac
 	return 1
 }
@@ -51,6 +54,7 @@ _smail_short_args()
 	smail-send) echo duscaHmrRfxDb ;;
 	smail-inbox) echo n ;;
 	smail-fetch) echo duoa ;;
+	smail-addr) echo dung ;;
 	*) echo dt ;;
 	esac
 }
@@ -228,14 +232,99 @@ _smail_groups()
 		2>/dev/null </dev/null)
 }
 
+# _smail_group_names CUR: adds to COMPREPLY the names (without "@") of
+# the groups of the acting account's address book that start with CUR,
+# for smail-addr -g.
+_smail_group_names()
+{
+	local cur=$1 g rest q
+	local -a o
+	_smail_live || return 0
+	while IFS=$'\t' read -r g rest; do
+		[[ -n $g && $g == "$cur"* ]] || continue
+		printf -v q '%q' "$g"
+		COMPREPLY+=("$q")
+	done < <(SMAIL_PASSWORD_FILE= "$(_smail_tool smail-addr)" "${o[@]}" -G \
+		2>/dev/null </dev/null)
+}
+
+# _smail_contacts CUR [GROUP]: adds to COMPREPLY the addresses starting
+# with CUR of the acting account's contacts (the second field of what
+# "smail-addr" prints), or of the members of GROUP ("smail-addr -g
+# GROUP"), leaving out those COMPREPLY holds already.
+_smail_contacts()
+{
+	local cur=$1 group=$2 name addr q r dup
+	local -a o
+	_smail_live || return 0
+	while IFS= read -r name; do
+		if [[ -n $group ]]; then
+			addr=$name
+		else
+			[[ $name == *$'\t'* ]] || continue
+			addr=${name#*$'\t'}
+		fi
+		[[ -n $addr && $addr == "$cur"* ]] || continue
+		printf -v q '%q' "$addr"
+		dup=0
+		for r in "${COMPREPLY[@]}"; do
+			[[ $r == "$q" ]] && dup=1 && break
+		done
+		((dup)) || COMPREPLY+=("$q")
+	done < <(if [[ -n $group ]]; then
+			SMAIL_PASSWORD_FILE= "$(_smail_tool smail-addr)" "${o[@]}" \
+				-g "$group" 2>/dev/null </dev/null
+		else
+			SMAIL_PASSWORD_FILE= "$(_smail_tool smail-addr)" "${o[@]}" \
+				2>/dev/null </dev/null
+		fi)
+}
+
+# _smail_optval SHORT LONG: sets _smail_ov to the value of the last -SHORT
+# or --LONG option among the words before the cursor (-gX, -g X, --group
+# X, --group=X, or the last option of a cluster such as -ag X), quoting
+# undone; empty when there is none.
+_smail_optval()
+{
+	local want=$1 long=$2 w i j c n=${#_smail_words[@]} v=""
+	local cmd=${_smail_words[0]##*/} short _smail_dq
+	short=$(_smail_short_args "$cmd")
+	for ((i = 1; i < n - 1; i++)); do
+		w=${_smail_words[i]}
+		case $w in
+		--) break ;;
+		"--$long") v=${_smail_words[i+1]}; ((i++)) ;;
+		"--$long="*) v=${w#--"$long"=} ;;
+		--*=*) ;;
+		--*) _smail_takes_arg "$cmd" "$w" && ((i++)) ;;
+		-?*)
+			for ((j = 1; j < ${#w}; j++)); do
+				c=${w:j:1}
+				[[ $short == *"$c"* ]] || continue
+				if ((j + 1 == ${#w})); then
+					[[ $c == "$want" ]] && v=${_smail_words[i+1]}
+					((i++))
+				else
+					[[ $c == "$want" ]] && v=${w:j+1}
+				fi
+				break
+			done ;;
+		esac
+	done
+	_smail_dq=
+	[[ -n $v ]] && _smail_dequote "$v"
+	_smail_ov=$_smail_dq
+}
+
 # _smail_rcpts CUR: recipients: "@GROUP" when CUR starts with "@", else
-# the portal's accounts.
+# the portal's accounts and the acting account's contacts.
 _smail_rcpts()
 {
 	if [[ $1 == @* ]]; then
 		_smail_groups "$1"
 	else
 		_smail_addrs "$1" any
+		_smail_contacts "$1"
 	fi
 }
 
@@ -310,8 +399,24 @@ _smail_values()
 			mapfile -t COMPREPLY < <(compgen -d -- "$_smail_dq")
 		fi
 		return ;;
+	smail-addr:--import)
+		# A vCard or CSV file, or - for standard input.
+		_smail_dequote "$cur"
+		compopt -o filenames 2>/dev/null
+		mapfile -t COMPREPLY < <(compgen -f -- "$_smail_dq")
+		[[ $cur == - ]] && COMPREPLY+=(-)
+		return ;;
+	smail-addr:-g|smail-addr:--group)
+		COMPREPLY=()
+		_smail_group_names "$cur"
+		return ;;
+	smail-addr:-u|smail-addr:--user)
+		COMPREPLY=()
+		_smail_addrs "$cur" active locked
+		return ;;
 	smail-send:-s|smail-send:--subject|smail-send:-x|smail-send:--exclude|\
-	smail-inbox:-n|smail-fetch:-a|smail-fetch:--attachment)
+	smail-inbox:-n|smail-fetch:-a|smail-fetch:--attachment|\
+	smail-addr:-n|smail-addr:--name)
 		# Free text, a count, or an attachment name, which only
 		# fetching the message would tell.
 		COMPREPLY=()
@@ -449,6 +554,13 @@ _smail_main()
 		return 0
 	fi
 
+	# "-gGROUP" in one word, for smail-addr.
+	if ((!ended)) && [[ $cmd == smail-addr && $cur == -g?* ]]; then
+		_smail_group_names "${cur#-g}"
+		COMPREPLY=("${COMPREPLY[@]/#/-g}")
+		return 0
+	fi
+
 	local common='-d --dir --password-file --password-fd -q --quiet
 		-h --help -V --version'
 	if ((!ended)) && [[ $cur == -* ]]; then
@@ -462,10 +574,16 @@ _smail_main()
 			opts="$common -n --name" ;;
 		smail-admin:approve)
 			opts="$common --recovery-key-file" ;;
-		smail-admin:list|smail-admin:unlock|smail-admin:flush)
+		smail-admin:backup)
+			opts="$common --with-recovery-key --recovery-key-file" ;;
+		smail-admin:restore)
+			opts="$common --without-recovery-key" ;;
+		smail-admin:list|smail-admin:unlock|smail-admin:flush|\
+		smail-admin:check)
 			opts=$common ;;
 		smail-admin:*)
-			opts="$common --user -n --name --recovery-key-file --pwhash" ;;
+			opts="$common --user -n --name --recovery-key-file --pwhash
+				--with-recovery-key --without-recovery-key" ;;
 		smail-register:*)
 			opts="$common -u --user -n --name -t --token
 				--change-password --new-password-file
@@ -482,6 +600,9 @@ _smail_main()
 		smail-fetch:*)
 			opts="$common -u --user -o --output -z --zip -e --eml
 				-a --attachment" ;;
+		smail-addr:*)
+			opts="$common -u --user -a --add -r --remove -n --name
+				-G --groups -g --group --delete --import --export" ;;
 		*)
 			opts="$common --user -t --token" ;;
 		esac
@@ -493,13 +614,24 @@ _smail_main()
 	smail-admin)
 		if [[ -z $sub ]]; then
 			COMPREPLY=($(compgen -W 'init add invite list unlock
-				approve flush' -- "$cur"))
-		elif ((${#operands[@]} == 0)); then
-			case $sub in
-			invite)
+				approve flush check backup restore' -- "$cur"))
+		else
+			local _smail_dq
+			case $sub:${#operands[@]} in
+			invite:0)
 				_smail_addrs "$cur" invited ;;
-			unlock|approve)
+			unlock:0|approve:0)
 				_smail_addrs "$cur" any ;;
+			backup:0|restore:0)
+				# The backup file.
+				_smail_dequote "$cur"
+				compopt -o filenames 2>/dev/null
+				mapfile -t COMPREPLY < <(compgen -f -- "$_smail_dq") ;;
+			restore:1)
+				# The new portal's directory.
+				_smail_dequote "$cur"
+				compopt -o filenames 2>/dev/null
+				mapfile -t COMPREPLY < <(compgen -d -- "$_smail_dq") ;;
 			esac
 		fi ;;
 	smail-register)
@@ -528,6 +660,34 @@ _smail_main()
 		esac ;;
 	smail-fetch)
 		_smail_ids "$cur" messages ;;
+	smail-addr)
+		# Operands are addresses, for -a and -r only: with -g, the
+		# group's contacts to add (any contact) or to take out (its
+		# members); without it, one address: a contact to remove, or
+		# a contact to add, such as one of the portal's accounts.
+		local _smail_ov add=0 rm=0
+		case "$seen " in
+		*" -a "*|*" --add "*) add=1 ;;
+		esac
+		case "$seen " in
+		*" -r "*|*" --remove "*) rm=1 ;;
+		esac
+		((add + rm == 1)) || return 0
+		_smail_optval g group
+		if [[ -n $_smail_ov ]]; then
+			if ((add)); then
+				_smail_contacts "$cur"
+			else
+				_smail_contacts "$cur" "$_smail_ov"
+			fi
+		elif ((${#operands[@]} == 0)); then
+			if ((add)); then
+				_smail_addrs "$cur" any
+				_smail_contacts "$cur"
+			else
+				_smail_contacts "$cur"
+			fi
+		fi ;;
 	esac
 	return 0
 }
@@ -584,4 +744,4 @@ _smail()
 }
 
 complete -F _smail smail-admin smail-register smail-reset smail-send \
-	smail-inbox smail-fetch
+	smail-inbox smail-fetch smail-addr

@@ -47,6 +47,14 @@ sm_book_text_ok(const char *s)
 	return 1;
 }
 
+/* A group name: not empty, no ',' (manifests split at it), no leading
+ * '@' (recipients name groups with it), no control characters. */
+int
+sm_group_name_ok(const char *g)
+{
+	return *g && *g != '@' && !strchr(g, ',') && sm_book_text_ok(g);
+}
+
 static int
 same_addr(const char *a, const char *b)
 {

@@ -203,8 +203,14 @@ read_archive(const char *file, char **cfg, size_t *cfglen, char **rk,
 	*cfg = *rk = NULL;
 	*dump = NULL;
 	archive_read_support_format_tar(a);
+	if (access(file, R_OK) < 0) {
+		rc = sm_err(errno == ENOENT ? EX_NOINPUT : EX_IOERR, "%s: %s", file,
+		    strerror(errno));
+		goto out;
+	}
 	if (archive_read_open_filename(a, file, 65536) != ARCHIVE_OK) {
-		rc = sm_err(EX_NOINPUT, "%s: %s", file, archive_error_string(a));
+		rc = sm_err(EX_DATAERR, "%s: not a smail backup (%s)", file,
+		    archive_error_string(a));
 		goto out;
 	}
 	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK && rc == 0) {
@@ -250,7 +256,8 @@ read_archive(const char *file, char **cfg, size_t *cfglen, char **rk,
 		sm_buf_free(&b);
 	}
 	if (rc == 0 && r != ARCHIVE_EOF)
-		rc = sm_err(EX_DATAERR, "%s: %s", file, archive_error_string(a));
+		rc = sm_err(EX_DATAERR, "%s: not a smail backup (%s)", file,
+		    archive_error_string(a));
 	if (rc == 0 && (!marked || !*cfg || !*dump))
 		rc = sm_err(EX_DATAERR, "%s: not a smail backup", file);
 out:

@@ -14,6 +14,41 @@ sm_ids_free(char **v, size_t n)
 	free(v);
 }
 
+int
+sm_ids_parse(const char *text, size_t len, char ***v, size_t *n)
+{
+	const char *p = text, *end = text + len;
+
+	if (memchr(text, 0, len))
+		return sm_err(EX_DATAERR, "standard input: NUL byte where ids "
+		    "were expected");
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+		size_t f = 0;
+		char *id;
+		while (p + f < le && p[f] != '\t' && p[f] != ' ' && p[f] != '\r')
+			f++;
+		if (f) {
+			id = sm_xstrndup(p, f);
+			if (!sm_id_valid(id)) {
+				int rc;
+				for (f = 0; id[f]; f++)
+					if ((unsigned char)id[f] < 0x20 || id[f] == 0x7f)
+						id[f] = '?';
+				rc = sm_err(EX_DATAERR, "standard input: '%.40s' is not "
+				    "a message id", id);
+				free(id);
+				return rc;
+			}
+			*v = sm_xrealloc(*v, (*n + 1) * sizeof **v);
+			(*v)[(*n)++] = id;
+		}
+		p = nl ? nl + 1 : end;
+	}
+	return 0;
+}
+
 /*
  * The ids named by ARGV; "-" reads ids from standard input, one a line
  * (the first field of the line, so whole inbox lines work too; blank
@@ -28,32 +63,13 @@ sm_ids_collect(int argc, char **argv, char ***out, size_t *nout)
 
 	for (i = 0; i < argc && rc == 0; i++) {
 		if (strcmp(argv[i], "-") == 0) {
-			char *text, *line, *save = NULL;
+			char *text;
 			size_t len;
 			if ((rc = sm_read_fd(0, "standard input", 64 << 20, &text,
-			    &len)) != 0)
-				break;
-			if (memchr(text, 0, len)) {
+			    &len)) == 0) {
+				rc = sm_ids_parse(text, len, &v, &n);
 				free(text);
-				rc = sm_err(EX_DATAERR, "standard input: NUL byte "
-				    "where ids were expected");
-				break;
 			}
-			for (line = strtok_r(text, "\n", &save); line && rc == 0;
-			    line = strtok_r(NULL, "\n", &save)) {
-				size_t f = strcspn(line, "\t \r");
-				line[f] = 0;
-				if (!*line)
-					continue;
-				if (!sm_id_valid(line)) {
-					rc = sm_err(EX_DATAERR, "standard input: '%.40s' is "
-					    "not a message id", line);
-					break;
-				}
-				v = sm_xrealloc(v, (n + 1) * sizeof *v);
-				v[n++] = sm_xstrdup(line);
-			}
-			free(text);
 			continue;
 		}
 		if (!sm_id_valid(argv[i])) {

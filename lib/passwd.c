@@ -19,22 +19,32 @@
 static int tty_fd = -1;
 static struct termios tty_saved, tty_quiet;
 
-/* A signal while echo is off: put the terminal back first.  A stop
- * (^Z) returns here on SIGCONT, and echo goes off again. */
+/* A signal while echo is off: put the terminal back first, then let
+ * the signal do what it does by default (the handler blocks it while
+ * it runs, so unblock it first).  A stop (^Z) returns here on SIGCONT,
+ * and echo goes off again. */
 static void
 restore_tty(int sig)
 {
 	struct sigaction sa, old;
+	sigset_t set;
+	int e = errno;
 
 	if (tty_fd >= 0)
 		tcsetattr(tty_fd, TCSAFLUSH, &tty_saved);
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = SIG_DFL;
 	sigaction(sig, &sa, &old);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
 	raise(sig);
+	/* Still here: it was a stop, and we were continued. */
+	sigprocmask(SIG_BLOCK, &set, NULL);
 	sigaction(sig, &old, NULL);
 	if (tty_fd >= 0)
 		tcsetattr(tty_fd, TCSAFLUSH, &tty_quiet);
+	errno = e;
 }
 
 /* Reads the first line of FD into a new secret buffer. */

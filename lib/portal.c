@@ -318,8 +318,9 @@ sm_recovery_key_load(const sm_portal *p, const char *path, unsigned char sk[32])
 	}
 	n = read(fd, buf, sizeof buf - 1);
 	close(fd);
-	rc = EX_DATAERR;
-	if (n > 0) {
+	if (n < 0)
+		rc = sm_err(EX_IOERR, "%s: %s", path, strerror(errno));
+	else {
 		buf[n] = 0;
 		len = strcspn(buf, "\n");
 		if (len > sizeof head - 1 && memcmp(buf, head, sizeof head - 1) == 0 &&
@@ -330,10 +331,9 @@ sm_recovery_key_load(const sm_portal *p, const char *path, unsigned char sk[32])
 			else
 				rc = sm_err(EX_DATAERR, "%s: not this portal's "
 				    "recovery key", path);
-		}
+		} else
+			rc = sm_err(EX_DATAERR, "%s: not a recovery key file", path);
 	}
-	if (rc == EX_DATAERR && n >= 0)
-		sm_err(rc, "%s: not a recovery key file", path);
 	sodium_memzero(buf, sizeof buf);
 	free(own);
 	return rc;

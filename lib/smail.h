@@ -25,6 +25,7 @@
 extern const char *sm_progname;
 extern int sm_quiet;
 extern const char *sm_errctx;      /* e.g. "manifest:4": prefixed to errors */
+extern int sm_silent;              /* no messages at all (fuzzing) */
 
 /* Process set-up every command does first: sodium_init, umask 077, no
  * core dumps, not dumpable, refuse set-id.  Exits on failure. */
@@ -748,6 +749,8 @@ int sm_export_eml(sm_portal *p, struct sm_opened *o, struct sm_out *out);
 /* ---- ids.c: message ids from operands or standard input ------------- */
 
 int sm_ids_collect(int argc, char **argv, char ***out, size_t *n);
+/* Ids one a line (first field); appends to V.  65 on a malformed one. */
+int sm_ids_parse(const char *text, size_t len, char ***v, size_t *n);
 void sm_ids_free(char **v, size_t n);
 
 /* ---- compose.c: replies, forwards, resumed drafts ------------------- */
@@ -783,6 +786,7 @@ struct sm_book {
 
 void sm_book_free(struct sm_book *b);
 int sm_book_text_ok(const char *s);
+int sm_group_name_ok(const char *g);
 struct sm_contact *sm_book_contact(struct sm_book *b, const char *addr);
 void sm_book_set_contact(struct sm_book *b, const char *addr,
     const char *first, const char *last);
@@ -818,5 +822,19 @@ int sm_backup(sm_portal *p, const char *file, const char *pass,
     const unsigned char *rsk);
 int sm_restore(const char *file, const char *dir, const struct sm_opts *o,
     int skip_rk);
+
+/* ---- manifest.c: batch manifest lines ------------------------------- */
+
+struct sm_mline {
+	char **rcpt;                   /* addresses or @groups */
+	size_t nrcpt;
+	char *subject, *body;          /* BODYFILE */
+	char **att;                    /* attachment files */
+	size_t natt;
+};
+
+/* 0 a message, 1 a blank or comment line, 65 malformed (reason printed). */
+int sm_manifest_line(const char *line, size_t len, struct sm_mline *m);
+void sm_mline_free(struct sm_mline *m);
 
 #endif

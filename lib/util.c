@@ -17,6 +17,7 @@
 const char *sm_progname = "smail";
 int sm_quiet;
 const char *sm_errctx;
+int sm_silent;
 
 void
 sm_init(const char *argv0)
@@ -41,6 +42,8 @@ vmsg(const char *kind, const char *fmt, va_list ap)
 	char line[2048];
 	int n;
 
+	if (sm_silent)
+		return;
 	n = snprintf(line, sizeof line, "%s: %s%s%s", sm_progname,
 	    kind, sm_errctx ? sm_errctx : "", sm_errctx ? ": " : "");
 	if (n < 0 || (size_t)n >= sizeof line)
@@ -133,7 +136,8 @@ sm_xstrndup(const char *s, size_t n)
 {
 	char *p = sm_xmalloc(n + 1);
 
-	memcpy(p, s, n);
+	if (n)
+		memcpy(p, s, n);
 	p[n] = 0;
 	return p;
 }

@@ -117,7 +117,7 @@ split_semi(char *s, char **f, int max)
 struct card {
 	unsigned begin;                /* its BEGIN line */
 	int group, have_n;
-	char *first, *last, *fn;
+	char *first, *last, *fn, *uid;
 	char **email, **member;
 	size_t nemail, nmember;
 	unsigned *email_line, *member_line;
@@ -131,6 +131,7 @@ card_free(struct card *c)
 	free(c->first);
 	free(c->last);
 	free(c->fn);
+	free(c->uid);
 	for (i = 0; i < c->nemail; i++)
 		free(c->email[i]);
 	for (i = 0; i < c->nmember; i++)
@@ -151,32 +152,44 @@ push(char ***v, unsigned **lines, size_t *n, const char *s, unsigned line)
 	(*lines)[(*n)++] = line;
 }
 
+/* What the cards said, kept until the end of the file: groups may
+ * name their members by the UID of a card further down. */
+struct deck {
+	struct card *groups;           /* group cards, resolved at the end */
+	size_t ngroups;
+	char **uid, **uid_addr;        /* contact cards' UIDs and first EMAIL */
+	size_t nuid;
+};
+
+static void
+deck_free(struct deck *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->ngroups; i++)
+		card_free(&d->groups[i]);
+	free(d->groups);
+	for (i = 0; i < d->nuid; i++) {
+		free(d->uid[i]);
+		free(d->uid_addr[i]);
+	}
+	free(d->uid);
+	free(d->uid_addr);
+}
+
 static int
-card_end(struct sm_book *b, struct card *c, const char *file)
+card_end(struct sm_book *b, struct deck *d, struct card *c, const char *file)
 {
 	size_t i;
 	int rc = 0;
 
 	if (c->group) {
-		struct sm_group *g;
-		if (!c->fn || !*c->fn || !sm_book_text_ok(c->fn) || c->fn[0] == '@')
+		if (!c->fn || !sm_group_name_ok(c->fn))
 			return bad(file, c->begin, "a group card needs a name (FN) "
-			    "without control characters or a leading '@'%s", NULL);
-		g = sm_book_group(b, c->fn, 1);
-		for (i = 0; i < c->nmember; i++) {
-			char *a = c->member[i], *canon = NULL;
-			if (strncasecmp(a, "mailto:", 7) == 0)
-				a += 7;
-			if (sm_addr_canon_quiet(a, &canon) != 0) {
-				char *s = shown(c->member[i]);
-				rc = bad(file, c->member_line[i], "MEMBER '%s' is not a "
-				    "mailto: address", s);
-				free(s);
-				return rc;
-			}
-			free(canon);
-			sm_group_add(g, a);
-		}
+			    "without ',', control characters or a leading '@'%s", NULL);
+		d->groups = sm_xrealloc(d->groups, (d->ngroups + 1) * sizeof *d->groups);
+		d->groups[d->ngroups++] = *c;
+		memset(c, 0, sizeof *c);
 		return 0;
 	}
 	if (c->nemail == 0) {
@@ -188,6 +201,46 @@ card_end(struct sm_book *b, struct card *c, const char *file)
 	for (i = 0; i < c->nemail && rc == 0; i++)
 		rc = add_contact(b, file, c->email_line[i], c->email[i], c->first,
 		    c->last);
+	if (rc == 0 && c->uid) {
+		d->uid = sm_xrealloc(d->uid, (d->nuid + 1) * sizeof *d->uid);
+		d->uid_addr = sm_xrealloc(d->uid_addr, (d->nuid + 1) * sizeof *d->uid_addr);
+		d->uid[d->nuid] = sm_xstrdup(c->uid);
+		d->uid_addr[d->nuid++] = sm_xstrdup(c->email[0]);
+	}
+	return rc;
+}
+
+/* MEMBER:mailto:ADDR, or the UID of a card in the file. */
+static int
+groups_end(struct sm_book *b, struct deck *d, const char *file)
+{
+	size_t i, j, k;
+	int rc = 0;
+
+	for (i = 0; i < d->ngroups && rc == 0; i++) {
+		struct card *c = &d->groups[i];
+		struct sm_group *g = sm_book_group(b, c->fn, 1);
+		for (j = 0; j < c->nmember && rc == 0; j++) {
+			const char *a = c->member[j];
+			char *canon = NULL;
+			if (strncasecmp(a, "mailto:", 7) == 0)
+				a += 7;
+			else {
+				for (k = 0; k < d->nuid; k++)
+					if (strcmp(d->uid[k], a) == 0)
+						break;
+				a = k < d->nuid ? d->uid_addr[k] : NULL;
+			}
+			if (!a || sm_addr_canon_quiet(a, &canon) != 0) {
+				char *s = shown(c->member[j]);
+				rc = bad(file, c->member_line[j], "MEMBER '%s' is neither "
+				    "a mailto: address nor the UID of a card here", s);
+				free(s);
+			} else
+				sm_group_add(g, a);
+			free(canon);
+		}
+	}
 	return rc;
 }
 
@@ -197,10 +250,12 @@ vcard_parse(struct sm_book *b, char *text, const char *file)
 	char *p = text, *logical = NULL;
 	unsigned line = 0, lstart = 0;
 	struct card c;
+	struct deck d;
 	int in = 0, rc = 0;
 	size_t cap = 0, len = 0;
 
 	memset(&c, 0, sizeof c);
+	memset(&d, 0, sizeof d);
 	for (;;) {
 		char *nl, *phys;
 		int more = *p != 0;
@@ -254,7 +309,7 @@ vcard_parse(struct sm_book *b, char *text, const char *file)
 				    "END:VCARD%s", NULL);
 				break;
 			} else if (strcasecmp(name, "END") == 0) {
-				if ((rc = card_end(b, &c, file)) != 0)
+				if ((rc = card_end(b, &d, &c, file)) != 0)
 					break;
 				card_free(&c);
 				in = 0;
@@ -262,7 +317,7 @@ vcard_parse(struct sm_book *b, char *text, const char *file)
 				if (strcmp(value, "3.0") && strcmp(value, "4.0") &&
 				    strcmp(value, "2.1")) {
 					rc = bad(file, lstart, "vCard version '%s' is not "
-					    "3.0 or 4.0", value);
+					    "2.1, 3.0 or 4.0", value);
 					break;
 				}
 			} else if (strcasecmp(name, "N") == 0) {
@@ -283,6 +338,9 @@ vcard_parse(struct sm_book *b, char *text, const char *file)
 			} else if (strcasecmp(name, "EMAIL") == 0) {
 				unescape(value);
 				push(&c.email, &c.email_line, &c.nemail, value, lstart);
+			} else if (strcasecmp(name, "UID") == 0) {
+				free(c.uid);
+				c.uid = sm_xstrdup(value);
 			} else if (strcasecmp(name, "KIND") == 0 ||
 			    strcasecmp(name, "X-ADDRESSBOOKSERVER-KIND") == 0) {
 				c.group = strcasecmp(value, "group") == 0;
@@ -307,12 +365,25 @@ vcard_parse(struct sm_book *b, char *text, const char *file)
 	}
 	if (rc == 0 && in)
 		rc = bad(file, c.begin, "a card without END:VCARD%s", NULL);
+	if (rc == 0)
+		rc = groups_end(b, &d, file);
 	card_free(&c);
+	deck_free(&d);
 	free(logical);
 	return rc;
 }
 
 /* ---- CSV ---- */
+
+static void
+free_fields(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
 
 /* One record: fields into V (malloc'd), *LINE advanced past it. */
 static int
@@ -350,19 +421,15 @@ csv_record(const char **pp, const char *end, unsigned *line, char ***v,
 					(*line)++;
 				sm_buf_putc(&f, *p++);
 			}
-			if (p == end && quoted) {
-				sm_buf_free(&f);
-				return bad(file, start, "a quoted field is not closed%s",
-				    NULL);
-			}
+			if (p == end && quoted)
+				goto unclosed;
 			continue;
 		}
 		if (*p == '"' && f.len == 0) {
 			quoted = 1;
 			p++;
 			if (p == end)
-				return bad(file, start, "a quoted field is not closed%s",
-				    NULL);
+				goto unclosed;
 			continue;
 		}
 		if (*p == ',') {
@@ -377,18 +444,13 @@ csv_record(const char **pp, const char *end, unsigned *line, char ***v,
 	}
 	*pp = p;
 	return 0;
+unclosed:
+	sm_buf_free(&f);
+	free_fields(*v, *n);
+	*v = NULL;
+	*n = 0;
+	return bad(file, start, "a quoted field is not closed%s", NULL);
 }
-
-static void
-free_fields(char **v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 static int
 column(char **h, size_t n, const char *const *names)
 {
@@ -481,6 +543,8 @@ sm_book_import(struct sm_book *b, const char *text, size_t len, const char *file
 	int rc;
 
 	memset(&in, 0, sizeof in);
+	if (!text || len == 0)
+		return 0;              /* an empty book exports as nothing */
 	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
 		skip = 3;                  /* a UTF-8 byte order mark */
 	{
@@ -509,8 +573,13 @@ sm_book_import(struct sm_book *b, const char *text, size_t len, const char *file
 				rc = sm_err(EX_DATAERR, "%s: group '%s': %s is not a "
 				    "contact", file, in.g[i].name, in.g[i].members[j]);
 	if (rc == 0) {
-		for (i = 0; i < in.nc; i++)
+		/* A nameless entry does not erase a name the book has. */
+		for (i = 0; i < in.nc; i++) {
+			struct sm_contact *have = sm_book_contact(b, in.c[i].addr);
+			if (have && !*in.c[i].first && !*in.c[i].last)
+				continue;
 			sm_book_set_contact(b, in.c[i].addr, in.c[i].first, in.c[i].last);
+		}
 		for (i = 0; i < in.ng; i++) {
 			struct sm_group *g = sm_book_group(b, in.g[i].name, 1);
 			for (j = 0; j < in.g[i].n; j++)
