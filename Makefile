@@ -10,7 +10,10 @@ PKG_CFLAGS = pkg-config --cflags $(PKGS)
 override CFLAGS += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsodium -larchive -lcurl) -lgdbm
 
-ifeq ($(SANITIZE),1)
+ifeq ($(VALGRIND),1)
+O ?= build-vg
+TESTBIN = $(abspath $(O))/vg
+else ifeq ($(SANITIZE),1)
 O ?= build-san
 override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
@@ -18,6 +21,7 @@ override LDFLAGS += -fsanitize=address,undefined
 else
 O ?= build
 endif
+TESTBIN ?= $(abspath $(O))
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -77,7 +81,11 @@ deps:
 
 check: deps
 	$(MAKE) all
-	SMAIL_BUILD=$(abspath $(O)) prove -j2 t/
+ifeq ($(VALGRIND),1)
+	@sh tools/deps valgrind
+	sh tools/vgwrap $(abspath $(O)) $(TESTBIN)
+endif
+	SMAIL_BUILD=$(TESTBIN) prove -j2 t/
 
 demo: deps
 	$(MAKE) all
@@ -131,7 +139,7 @@ uninstall:
 	rm -f $(DESTDIR)$(MANDIR)/man7/smail.7 $(DESTDIR)$(ZSHCOMPDIR)/_smail
 
 clean:
-	rm -rf build build-san build-fuzz demo
+	rm -rf build build-san build-vg build-fuzz demo
 
 .PHONY: all deps check demo fuzz lint install uninstall clean
 .SECONDARY:

@@ -23,10 +23,12 @@ static const char usage[] =
     "                              a consistent snapshot in one archive\n"
     "  restore FILE DIR [--without-recovery-key]\n"
     "                              a working portal at DIR from a backup\n"
+    "  audit [ADDR]                the security log: TIME EVENT ACCOUNT ID\n"
+    "  purge                       remove what is over; give the space back\n"
     "common options: -d/--dir DIR, --password-file FILE, --password-fd N,\n"
     "  -q/--quiet, -h/--help, -V/--version\n";
 
-enum { OPT_PWHASH = SM_OPT_FIRST_FREE, OPT_WITH_RK, OPT_WITHOUT_RK };
+enum { OPT_PWHASH = SM_OPT_FIRST_FREE, OPT_WITH_RK, OPT_WITHOUT_RK, OPT_JSON };
 
 static int
 operand(int argc, int want, const char *cmd)
@@ -184,13 +186,14 @@ main(int argc, char **argv)
 		{ "recovery-key-file", required_argument, 0, SM_OPT_RKEYFILE },
 		{ "pwhash", required_argument, 0, OPT_PWHASH },
 		{ "with-recovery-key", no_argument, 0, OPT_WITH_RK },
+		{ "json", no_argument, 0, OPT_JSON },
 		{ "without-recovery-key", no_argument, 0, OPT_WITHOUT_RK },
 		{ 0, 0, 0, 0 }
 	};
 	struct sm_opts o;
 	const char *name = NULL, *keyfile = NULL, *pwhash = NULL, *cmd;
 	sm_portal *p = NULL;
-	int c, rc, with_rk = 0, without_rk = 0;
+	int c, rc, with_rk = 0, without_rk = 0, json = 0;
 
 	sm_init(argv[0]);
 	sm_opts_init(&o);
@@ -216,6 +219,9 @@ main(int argc, char **argv)
 			break;
 		case OPT_WITHOUT_RK:
 			without_rk = 1;
+			break;
+		case OPT_JSON:
+			json = 1;
 			break;
 		default:
 			sm_usage(usage);
@@ -251,12 +257,17 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "add") && strcmp(cmd, "invite") && strcmp(cmd, "list") &&
 	    strcmp(cmd, "unlock") && strcmp(cmd, "approve") && strcmp(cmd, "flush") &&
-	    strcmp(cmd, "check") && strcmp(cmd, "backup")) {
+	    strcmp(cmd, "check") && strcmp(cmd, "backup") && strcmp(cmd, "audit") &&
+	    strcmp(cmd, "purge")) {
 		sm_err(EX_USAGE, "%s: unknown command", cmd);
 		sm_usage(usage);
 	}
-	operand(argc, strcmp(cmd, "list") && strcmp(cmd, "flush") &&
-	    strcmp(cmd, "check") ? 1 : 0, cmd);
+	if (strcmp(cmd, "audit") == 0) {
+		if (argc - optind > 1)
+			sm_usage(usage);
+	} else
+		operand(argc, strcmp(cmd, "list") && strcmp(cmd, "flush") &&
+		    strcmp(cmd, "check") && strcmp(cmd, "purge") ? 1 : 0, cmd);
 	if ((rc = sm_portal_open(o.dir, &p)) != 0)
 		return rc;
 	if (strcmp(cmd, "add") == 0)
@@ -264,7 +275,7 @@ main(int argc, char **argv)
 	else if (strcmp(cmd, "invite") == 0)
 		rc = cmd_invite(p, argv[optind], name);
 	else if (strcmp(cmd, "list") == 0)
-		rc = sm_account_list(p, stdout);
+		rc = sm_account_list(p, stdout, json);
 	else if (strcmp(cmd, "unlock") == 0) {
 		if ((rc = sm_account_unlock(p, argv[optind])) == 0)
 			sm_note("%s: unlocked", argv[optind]);
@@ -272,7 +283,25 @@ main(int argc, char **argv)
 		rc = cmd_approve(p, argv[optind], keyfile);
 	else if (strcmp(cmd, "check") == 0)
 		rc = cmd_check(p);
-	else if (strcmp(cmd, "backup") == 0)
+	else if (strcmp(cmd, "purge") == 0) {
+		struct sm_purged st;
+		if ((rc = sm_purge(p, &st)) == 0)
+			sm_note("purged %u message%s, %u leftover record%s, %u session%s "
+			    "and %u token%s", st.messages, st.messages == 1 ? "" : "s",
+			    st.leftovers, st.leftovers == 1 ? "" : "s", st.sessions,
+			    st.sessions == 1 ? "" : "s", st.tokens, st.tokens == 1 ? "" : "s");
+	}
+	else if (strcmp(cmd, "audit") == 0) {
+		if ((rc = sm_store_begin(p, 0)) == 0) {
+			rc = sm_audit_walk(p, stdout, optind < argc ? argv[optind] : NULL,
+			    json, NULL, NULL);
+			sm_store_end(p);
+			if (rc == EX_DATAERR)
+				sm_err(rc, "the log's chain is broken: run smail-admin check");
+			if (fflush(stdout) != 0 && rc == 0)
+				rc = sm_err(EX_IOERR, "standard output: write error");
+		}
+	} else if (strcmp(cmd, "backup") == 0)
 		rc = cmd_backup(p, &o, argv[optind], with_rk, keyfile);
 	else
 		rc = cmd_flush(p);

@@ -7,15 +7,17 @@
 #include "smail.h"
 
 static const char usage[] =
-    "smail-inbox [--dir DIR] [--user ADDR] [-n N] [-u]\n"
-    "       smail-inbox --drafts\n"
+    "smail-inbox [--dir DIR] [--user ADDR] [-n N] [-u] [--json]\n"
+    "       smail-inbox --drafts [--json]\n"
+    "       smail-inbox --sent [-n N] [--json]\n"
     "       smail-inbox -d ID...|-\n"
     "Lists ID, DATE, FLAGS (N new or R read, A attachments), FROM and\n"
-    "SUBJECT, newest first; --drafts lists ID, DATE, TO and SUBJECT.\n"
+    "SUBJECT, newest first; --drafts lists ID, DATE, TO and SUBJECT;\n"
+    "--sent lists ID, DATE, RCPT, STATE and WHEN for the messages you sent.\n"
     "common options: --dir DIR, --user ADDR, --password-file FILE,\n"
     "  --password-fd N, -q/--quiet, -h/--help, -V/--version\n";
 
-enum { OPT_DRAFTS = SM_OPT_FIRST_FREE };
+enum { OPT_DRAFTS = SM_OPT_FIRST_FREE, OPT_SENT, OPT_JSON };
 
 /* A TSV field: TAB, CR and LF become spaces. */
 static void
@@ -39,6 +41,8 @@ main(int argc, char **argv)
 		{ "unread", no_argument, 0, 'u' },
 		{ "delete", no_argument, 0, 'd' },
 		{ "drafts", no_argument, 0, OPT_DRAFTS },
+		{ "sent", no_argument, 0, OPT_SENT },
+		{ "json", no_argument, 0, OPT_JSON },
 		{ 0, 0, 0, 0 }
 	};
 	struct sm_opts o;
@@ -46,7 +50,7 @@ main(int argc, char **argv)
 	struct sm_index ix;
 	sm_portal *p = NULL;
 	long limit = -1;
-	int ch, rc, unread = 0, del = 0, drafts = 0, bad = 0;
+	int ch, rc, unread = 0, del = 0, drafts = 0, sent = 0, json = 0, bad = 0;
 	size_t i, shown = 0;
 	char *end;
 
@@ -65,6 +69,8 @@ main(int argc, char **argv)
 		case 'u': unread = 1; break;
 		case 'd': del = 1; break;
 		case OPT_DRAFTS: drafts = 1; break;
+		case OPT_SENT: sent = 1; break;
+		case OPT_JSON: json = 1; break;
 		case SM_OPT_DIR: case SM_OPT_USER: case SM_OPT_PWFILE:
 		case SM_OPT_PWFD: case 'q': case 'h': case 'V':
 			sm_opts_common(&o, ch, optarg, usage);
@@ -73,7 +79,8 @@ main(int argc, char **argv)
 			sm_usage(usage);
 		}
 	}
-	if (del ? optind == argc || unread || drafts || limit >= 0 : optind != argc)
+	if (del ? optind == argc || unread || drafts || sent || json || limit >= 0 :
+	    optind != argc || drafts + sent > 1 || (unread && (drafts || sent)))
 		sm_usage(usage);
 	if ((rc = sm_portal_open(o.dir, &p)) != 0)
 		goto out;
@@ -88,12 +95,30 @@ main(int argc, char **argv)
 		}
 		goto out;
 	}
+	if (sent) {
+		if ((rc = sm_store_begin(p, 0)) != 0)
+			goto out;
+		rc = sm_sent_list(p, &id, stdout, json, limit);
+		sm_store_end(p);
+		if (rc == 0 && (fflush(stdout) != 0 || ferror(stdout)))
+			rc = sm_err(EX_IOERR, "standard output: write error");
+		goto out;
+	}
 	if ((rc = sm_store_begin(p, 1)) != 0)
 		goto out;
 	rc = drafts ? sm_index_load(p, &id, 'y', &ix) : sm_inbox_open(p, &id, &ix, &bad);
 	if (rc) {
 		sm_store_end(p);
 		goto out;
+	}
+	/* Expired, recalled and purged messages leave the list. */
+	if (!drafts) {
+		for (i = 0; i < ix.n; ) {
+			if (!sm_entry_live(p, &ix.v[i]))
+				sm_index_drop(&ix, &ix.v[i]);
+			else
+				i++;
+		}
 	}
 	if ((rc = sm_store_commit(p)) != 0)
 		goto out;
@@ -104,7 +129,24 @@ main(int argc, char **argv)
 		if (unread && (e->flags & SM_F_READ))
 			continue;
 		sm_fmt_time(e->date, when);
-		if (drafts) {
+		if (json) {
+			sm_buf j = { 0 };
+			char flags[3] = { e->flags & SM_F_READ ? 'R' : 'N',
+			    e->flags & SM_F_ATT ? 'A' : '-', 0 };
+			sm_json_begin(&j);
+			sm_json_str(&j, "id", e->id);
+			sm_json_str(&j, "date", when);
+			if (drafts)
+				sm_json_str(&j, "to", e->to);
+			else {
+				sm_json_str(&j, "flags", flags);
+				sm_json_str(&j, "from", e->from);
+			}
+			sm_json_str(&j, "subject", e->subject);
+			sm_json_end(&j);
+			fwrite(j.p, 1, j.len, stdout);
+			sm_buf_free(&j);
+		} else if (drafts) {
 			printf("%s\t%s\t", e->id, when);
 			field(e->to);
 		} else {
@@ -113,9 +155,11 @@ main(int argc, char **argv)
 			    e->flags & SM_F_ATT ? 'A' : '-');
 			field(e->from);
 		}
-		putchar('\t');
-		field(e->subject);
-		putchar('\n');
+		if (!json) {
+			putchar('\t');
+			field(e->subject);
+			putchar('\n');
+		}
 		shown++;
 	}
 	if (fflush(stdout) != 0 || ferror(stdout))

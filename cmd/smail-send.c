@@ -20,20 +20,23 @@ static const char usage[] =
     "       smail-send -D ID [...]        resume a draft and send it\n"
     "       smail-send -b FILE|-          batch: RCPTS<TAB>SUBJECT<TAB>BODYFILE"
     "[<TAB>ATTACHMENT]...\n"
+    "       smail-send --recall ID        withdraw a message you sent\n"
+    "-E DURATION (7d, 12h) sets when the message expires (default message_ttl).\n"
     "RCPT is an address or @group (from smail-addr).  The body comes from\n"
     "-m FILE, else standard input, else $EDITOR on a terminal.\n"
     "common options: -d/--dir DIR, -u/--user ADDR, --password-file FILE,\n"
     "  --password-fd N, -q/--quiet, -h/--help, -V/--version\n";
 
-enum { OPT_DRAFT = SM_OPT_FIRST_FREE };
+enum { OPT_DRAFT = SM_OPT_FIRST_FREE, OPT_RECALL };
 
 struct args {
 	char *subject;
 	char **cc, **att, **drop;
 	size_t ncc, natt, ndrop;
 	const char *html, *msgfile;
-	const char *reply, *reply_all, *forward, *resume, *batch;
+	const char *reply, *reply_all, *forward, *resume, *batch, *recall;
 	int draft;
+	int64_t ttl;
 };
 
 static void
@@ -140,7 +143,8 @@ edit(sm_buf *text)
 /* ---- batch ---- */
 
 static int
-batch_line(sm_portal *p, const struct sm_ident *id, const char *line, size_t len)
+batch_line(sm_portal *p, const struct sm_ident *id, const char *line, size_t len,
+    int64_t ttl)
 {
 	struct sm_compose c;
 	struct sm_mline m;
@@ -156,6 +160,7 @@ batch_line(sm_portal *p, const struct sm_ident *id, const char *line, size_t len
 	if ((rc = sm_book_expand(p, id, &c.to, &c.nto)) != 0)
 		goto out;
 	c.subject = sm_xstrdup(m.subject);
+	c.ttl = ttl;
 	if ((rc = read_body(m.body, &c.body)) != 0)
 		goto out;
 	for (i = 0; i < m.natt; i++)
@@ -175,7 +180,7 @@ out:
 }
 
 static int
-batch(sm_portal *p, const struct sm_ident *id, const char *file)
+batch(sm_portal *p, const struct sm_ident *id, const char *file, int64_t ttl)
 {
 	FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "re");
 	const char *name = strcmp(file, "-") == 0 ? "stdin" : file;
@@ -191,7 +196,7 @@ batch(sm_portal *p, const struct sm_ident *id, const char *file)
 		lineno++;
 		snprintf(ctx, sizeof ctx, "%s:%u", name, lineno);
 		sm_errctx = ctx;
-		if (batch_line(p, id, line, (size_t)len) != 0)
+		if (batch_line(p, id, line, (size_t)len, ttl) != 0)
 			failed++;
 		sm_errctx = NULL;
 	}
@@ -234,6 +239,8 @@ main(int argc, char **argv)
 		{ "resume", required_argument, 0, 'D' },
 		{ "batch", required_argument, 0, 'b' },
 		{ "draft", no_argument, 0, OPT_DRAFT },
+		{ "expires", required_argument, 0, 'E' },
+		{ "recall", required_argument, 0, OPT_RECALL },
 		{ 0, 0, 0, 0 }
 	};
 	struct sm_opts o;
@@ -253,7 +260,7 @@ main(int argc, char **argv)
 	memset(&a, 0, sizeof a);
 	memset(&c, 0, sizeof c);
 	memset(&orig, 0, sizeof orig);
-	while ((ch = getopt_long(argc, argv, "d:u:s:c:a:H:m:r:R:f:x:D:b:qhV",
+	while ((ch = getopt_long(argc, argv, "d:u:s:c:a:H:m:r:R:f:x:D:b:E:qhV",
 	    longopts, NULL)) != -1) {
 		if (sm_opts_common(&o, ch, optarg, usage))
 			continue;
@@ -270,13 +277,32 @@ main(int argc, char **argv)
 		case 'D': a.resume = optarg; modes++; break;
 		case 'b': a.batch = optarg; modes++; break;
 		case OPT_DRAFT: a.draft = 1; break;
+		case OPT_RECALL: a.recall = optarg; modes++; break;
+		case 'E':
+			if (sm_parse_duration(optarg, &a.ttl) < 0 || a.ttl <= 0) {
+				sm_err(EX_USAGE, "-E: '%s' is not a duration (7d, 12h, 30m)",
+				    optarg);
+				sm_usage(usage);
+			}
+			break;
 		default: sm_usage(usage);
 		}
 	}
 	nrcpt = argc - optind;
 	if (modes > 1) {
-		sm_err(EX_USAGE, "-r, -R, -f, -D and -b exclude each other");
+		sm_err(EX_USAGE, "-r, -R, -f, -D, -b and --recall exclude each other");
 		sm_usage(usage);
+	}
+	if (a.recall) {
+		if (nrcpt || a.ncc || a.natt || a.subject || a.msgfile || a.html ||
+		    a.draft || a.ndrop || a.ttl) {
+			sm_err(EX_USAGE, "--recall takes only the message id");
+			sm_usage(usage);
+		}
+		if ((rc = sm_portal_open(o.dir, &p)) == 0 &&
+		    (rc = sm_auth(p, &o, &id)) == 0)
+			rc = sm_recall(p, &id, a.recall);
+		goto out;
 	}
 	if (a.batch && (nrcpt || a.ncc || a.natt || a.subject || a.msgfile ||
 	    a.html || a.draft || a.ndrop)) {
@@ -316,6 +342,7 @@ main(int argc, char **argv)
 		sm_compose_addr(&c.cc, &c.ncc, a.cc[i]);
 	if (a.subject)
 		c.subject = sm_xstrdup(a.subject);
+	c.ttl = a.ttl;
 	for (i = 0; i < a.natt; i++)
 		if ((rc = sm_compose_attach(&c, a.att[i])) != 0)
 			goto out;
@@ -332,7 +359,7 @@ main(int argc, char **argv)
 	if ((rc = sm_auth(p, &o, &id)) != 0)
 		goto out;
 	if (a.batch) {
-		rc = batch(p, &id, a.batch);
+		rc = batch(p, &id, a.batch, a.ttl);
 		goto out;
 	}
 	/* @group names its members, from the account's address book. */

@@ -456,6 +456,8 @@ sm_invite_prepare(sm_portal *p, struct sm_account *a, int new, const char *addr,
 	a->has_inv = 1;
 	a->inv_expires = sm_now() + p->cfg.invite_ttl;
 	a->inv_renew = 0;
+	if (!new && (rc = sm_audit(p, "recovery", a->canon, "")) != 0)
+		goto out;
 	invite_mail(p, &m, a->addr, by, why, token, a->inv_expires);
 	rc = sm_mail_stage(p, &m, mailname);
 out:
@@ -549,7 +551,8 @@ sm_account_unlock(sm_portal *p, const char *addr)
 	}
 	a.lock_until = 0;
 	a.failed = 0;
-	if ((rc = sm_account_put(p, &a)) == 0)
+	if ((rc = sm_account_put(p, &a)) == 0 &&
+	    (rc = sm_audit(p, "unlock", canon, "")) == 0)
 		rc = sm_store_commit(p);
 	else
 		sm_store_end(p);
@@ -587,7 +590,7 @@ by_addr(const void *a, const void *b)
 }
 
 int
-sm_account_list(sm_portal *p, FILE *out)
+sm_account_list(sm_portal *p, FILE *out, int json)
 {
 	struct list l = { 0 };
 	size_t i;
@@ -601,7 +604,16 @@ sm_account_list(sm_portal *p, FILE *out)
 	for (i = 0; i < l.n; i++) {
 		char when[32];
 		sm_fmt_time(l.v[i].created, when);
-		if (rc == 0)
+		if (rc == 0 && json) {
+			sm_buf j = { 0 };
+			sm_json_begin(&j);
+			sm_json_str(&j, "addr", l.v[i].addr);
+			sm_json_str(&j, "state", sm_account_state(p, &l.v[i]));
+			sm_json_str(&j, "created", when);
+			sm_json_end(&j);
+			fwrite(j.p, 1, j.len, out);
+			sm_buf_free(&j);
+		} else if (rc == 0)
 			fprintf(out, "%s\t%s\t%s\n", l.v[i].addr,
 			    sm_account_state(p, &l.v[i]), when);
 		sm_account_free(&l.v[i]);

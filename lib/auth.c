@@ -82,7 +82,9 @@ count_failure(sm_portal *p, const char *canon)
 	if (!sm_account_locked(p, &a) && a.failed >= (uint64_t)p->cfg.lock_attempts) {
 		a.lock_until = sm_now() + p->cfg.lock_time;
 		a.failed = 0;
-		if ((rc = sm_account_put(p, &a)) == 0)
+		if ((rc = sm_account_put(p, &a)) == 0 &&
+		    (rc = sm_audit(p, "login-failed", a.canon, "")) == 0 &&
+		    (rc = sm_audit(p, "lock", a.canon, "")) == 0)
 			rc = sm_store_commit(p);
 		else
 			sm_store_end(p);
@@ -91,14 +93,18 @@ count_failure(sm_portal *p, const char *canon)
 			rc = sm_err(EX_NOPERM, "%s: wrong password; the account is "
 			    "locked until %s", a.addr, when);
 	} else {
-		sm_store_end(p);
+		if (sm_audit(p, "login-failed", a.canon, "") == 0)
+			sm_store_commit(p);
+		else
+			sm_store_end(p);
 		rc = sm_err(EX_NOPERM, "%s: wrong password", a.addr);
 	}
 	sm_account_free(&a);
 	return rc;
 }
 
-/* The password was right: the attempt no longer counts. */
+/* The password was right: the attempt no longer counts, and the log
+ * records the sign-in. */
 static int
 clear_count(sm_portal *p, const char *canon)
 {
@@ -111,13 +117,9 @@ clear_count(sm_portal *p, const char *canon)
 		sm_store_end(p);
 		return rc;
 	}
-	if (a.failed == 0) {
-		sm_store_end(p);
-		sm_account_free(&a);
-		return 0;
-	}
 	a.failed = 0;
-	if ((rc = sm_account_put(p, &a)) == 0)
+	if ((rc = sm_account_put(p, &a)) == 0 &&
+	    (rc = sm_audit(p, "login", canon, "")) == 0)
 		rc = sm_store_commit(p);
 	else
 		sm_store_end(p);

@@ -71,6 +71,12 @@ problem(struct report *r, const char *id, const char *fmt, ...)
 	r->bad++;
 }
 
+static void
+audit_problem(void *arg, const char *id, const char *msg)
+{
+	problem(arg, id, "%s", msg);
+}
+
 /* A header, then every chunk against the hash it signs. */
 static void
 check_message(sm_portal *p, const char *id, struct report *r)
@@ -177,8 +183,8 @@ sm_check(sm_portal *p, FILE *out, unsigned *nbad, unsigned *nmsg)
 	qsort(all.v, all.n, sizeof *all.v, cmp);
 	for (i = 0; i < all.n; i++) {
 		const char *k = all.v[i];
-		if (strcmp(k, "meta") == 0)
-			continue;
+		if (strcmp(k, "meta") == 0 || strncmp(k, "a:", 2) == 0)
+			continue;          /* the audit chain is walked below */
 		if (strncmp(k, "acct:", 5) == 0) {
 			struct sm_account a;
 			int ar = sm_account_get(p, k + 5, &a);
@@ -213,8 +219,22 @@ sm_check(sm_portal *p, FILE *out, unsigned *nbad, unsigned *nmsg)
 				free(v);
 			}
 			free(m);
-		} else if (strncmp(k, "q:", 2) == 0) {
+		} else if (strncmp(k, "q:", 2) == 0 || strncmp(k, "S:", 2) == 0) {
 			check_list(p, k, &all, &r, 1);
+		} else if (strncmp(k, "d:", 2) == 0) {
+			struct sm_dlv d;
+			if (sm_dlv_get(p, k + 2, &d) == 0)
+				sm_dlv_free(&d);
+			else
+				problem(&r, k + 2, "the delivery record is damaged");
+		} else if (strncmp(k, "R:", 2) == 0) {
+			unsigned char *v;
+			size_t n;
+			if (sm_store_get(p, k, &v, &n) == 0) {
+				if (n != 8)
+					problem(&r, k + 2, "the recall record is damaged");
+				free(v);
+			}
 		} else if (strncmp(k, "r:", 2) == 0) {
 			char *m = sm_xasprintf("m:%s", k + 2);
 			check_list(p, k, &all, &r, 0);
@@ -240,7 +260,14 @@ sm_check(sm_portal *p, FILE *out, unsigned *nbad, unsigned *nmsg)
 		} else
 			problem(&r, k, "an unknown record");
 	}
+	rc = sm_audit_walk(p, NULL, NULL, 0, audit_problem, &r);
 	sm_store_end(p);
+	if (rc && rc != EX_DATAERR) {
+		for (i = 0; i < all.n; i++)
+			free(all.v[i]);
+		free(all.v);
+		return rc;
+	}
 	for (i = 0; i < all.n; i++)
 		free(all.v[i]);
 	free(all.v);

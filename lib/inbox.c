@@ -19,7 +19,7 @@
 
 #include "smail.h"
 
-#define INDEX_MAGIC "SMX1"
+#define INDEX_MAGIC "SMX2"       /* SMX1 had no expiry time */
 
 void
 sm_index_free(struct sm_index *ix)
@@ -102,11 +102,13 @@ encode(sm_buf *b, const struct sm_index *ix)
 	sm_buf_put(b, INDEX_MAGIC, 4);
 	for (i = 0; i < ix->n; i++) {
 		const struct sm_entry *e = &ix->v[i];
-		unsigned char fixed[SM_ID_CHARS + 8 + 4 + 32];
-		uint64_t d = (uint64_t)e->date;
+		unsigned char fixed[SM_ID_CHARS + 8 + 4 + 32 + 8];
+		uint64_t d = (uint64_t)e->date, x = (uint64_t)e->expires;
 		memcpy(fixed, e->id, SM_ID_CHARS);
 		for (j = 7; j >= 0; j--, d >>= 8)
 			fixed[SM_ID_CHARS + j] = (unsigned char)d;
+		for (j = 7; j >= 0; j--, x >>= 8)
+			fixed[SM_ID_CHARS + 44 + j] = (unsigned char)x;
 		fixed[SM_ID_CHARS + 8] = (unsigned char)(e->flags >> 24);
 		fixed[SM_ID_CHARS + 9] = (unsigned char)(e->flags >> 16);
 		fixed[SM_ID_CHARS + 10] = (unsigned char)(e->flags >> 8);
@@ -137,10 +139,13 @@ sm_index_decode(struct sm_index *ix, const unsigned char *v, size_t n)
 {
 	const unsigned char *p = v + 4, *end = v + n;
 	size_t fixed = SM_ID_CHARS + 8 + 4 + 32;
+	int v2;
 
 	memset(ix, 0, sizeof *ix);
-	if (n < 4 || memcmp(v, INDEX_MAGIC, 4) != 0)
+	if (n < 4 || (memcmp(v, INDEX_MAGIC, 4) != 0 && memcmp(v, "SMX1", 4) != 0))
 		return -1;
+	if ((v2 = memcmp(v, INDEX_MAGIC, 4) == 0))
+		fixed += 8;
 	while (p < end) {
 		struct sm_entry *e;
 		int j;
@@ -155,6 +160,10 @@ sm_index_decode(struct sm_index *ix, const unsigned char *v, size_t n)
 		    (unsigned)p[SM_ID_CHARS + 9] << 16 |
 		    (unsigned)p[SM_ID_CHARS + 10] << 8 | p[SM_ID_CHARS + 11];
 		memcpy(e->K, p + SM_ID_CHARS + 12, 32);
+		if (v2)
+			for (j = 0; j < 8; j++)
+				e->expires = (int64_t)((uint64_t)e->expires << 8 |
+				    p[SM_ID_CHARS + 44 + j]);
 		p += fixed;
 		if (!sm_id_valid(e->id) || !(e->from = take_str(&p, end)) ||
 		    !(e->subject = take_str(&p, end)) || !(e->to = take_str(&p, end)))
@@ -421,6 +430,7 @@ sm_entry_make(sm_portal *p, const struct sm_ident *id, const char *mid,
 	}
 	memcpy(out->id, e.id, sizeof out->id);
 	out->date = e.date;
+	out->expires = e.expires;
 	out->flags = s.natt ? SM_F_ATT : 0;
 	out->from = sm_xstrdup(s.from);
 	out->subject = sm_xstrdup(s.subject);

@@ -44,6 +44,8 @@ sm_msg_open(sm_portal *p, const struct sm_ident *id, const char *mid, int which,
 		    sm_err(EX_DATAERR, "%s: the message does not verify", mid) :
 		    sm_err(EX_NOINPUT, "%s: no such %s", mid,
 		    which == 'x' ? "message" : "draft");
+	if (rc == 0 && which == 'x')
+		rc = sm_msg_over(p, mid, e->expires);
 	if (rc == 0) {
 		memcpy(o->K, e->K, 32);
 		o->was_read = (e->flags & SM_F_READ) != 0;
@@ -97,18 +99,24 @@ sm_mark_read(sm_portal *p, const struct sm_ident *id, char *const *mids, size_t 
 		sm_store_end(p);
 		return rc;
 	}
-	for (i = 0; i < n; i++)
-		if ((e = sm_index_find(&ix, mids[i])) && !(e->flags & SM_F_READ)) {
-			e->flags |= SM_F_READ;
-			changed = 1;
+	for (i = 0; i < n && rc == 0; i++)
+		if ((e = sm_index_find(&ix, mids[i]))) {
+			if (!(e->flags & SM_F_READ)) {
+				e->flags |= SM_F_READ;
+				changed = 1;
+			}
+			rc = sm_audit(p, "read", id->canon, mids[i]);
+			if (rc == 0)
+				rc = sm_dlv_mark(p, mids[i], id->canon, "read");
 		}
-	if (changed && (rc = sm_index_save(p, id, 'x', &ix)) != 0) {
-		sm_index_free(&ix);
+	if (rc == 0 && changed)
+		rc = sm_index_save(p, id, 'x', &ix);
+	sm_index_free(&ix);
+	if (rc) {
 		sm_store_end(p);
 		return rc;
 	}
-	sm_index_free(&ix);
-	return changed ? sm_store_commit(p) : (sm_store_end(p), 0);
+	return sm_store_commit(p);
 }
 
 /*
@@ -151,7 +159,9 @@ sm_delete(sm_portal *p, const struct sm_ident *id, char *const *mids, size_t n)
 			    mids[i]);
 			continue;
 		}
-		if ((rc = sm_release(p, mids[i], id->canon)) != 0)
+		if ((rc = sm_release(p, mids[i], id->canon)) != 0 ||
+		    (rc = sm_audit(p, "delete", id->canon, mids[i])) != 0 ||
+		    (rc = sm_dlv_mark(p, mids[i], id->canon, "deleted")) != 0)
 			break;
 	}
 	if (rc == 0 && cx)

@@ -136,7 +136,8 @@ sm_register(sm_portal *p, const struct sm_opts *o, const char *addr,
 		first = last = NULL;
 	}
 	if ((rc = sm_session_create(p, &cur, k, S)) != 0 ||
-	    (rc = sm_account_put(p, &cur)) != 0) {
+	    (rc = sm_account_put(p, &cur)) != 0 ||
+	    (rc = sm_audit(p, "register", canon, "")) != 0) {
 		sm_store_end(p);
 		goto out;
 	}

@@ -35,8 +35,8 @@ tsk_ad(sm_buf *ad, const char *canon, const unsigned char tpk[32])
 	sm_buf_put(ad, tpk, 32);
 }
 
-static void
-reset_clear(struct sm_account *a)
+void
+sm_reset_clear(struct sm_account *a)
 {
 	a->reset = SM_RESET_NONE;
 	sodium_memzero(a->rs_hash, sizeof a->rs_hash);
@@ -180,7 +180,7 @@ sm_reset_request(sm_portal *p, const struct sm_opts *o, const char *addr)
 		    "again after %s", addr, MAILS_PER_DAY, when);
 		goto abort;
 	}
-	reset_clear(&cur);
+	sm_reset_clear(&cur);
 	cur.reset = SM_RESET_REQUESTED;
 	sm_token_new(SM_TOKEN_RESET, raw, token);
 	sm_token_hash(cur.rs_hash, SM_TOKEN_RESET, canon, raw);
@@ -278,12 +278,14 @@ mismatch(sm_portal *p, const char *addr, const unsigned char hash[32], int how,
 		return sm_err(EX_NOPERM, "%s: the reset request changed meanwhile",
 		    addr);
 	}
+	if (how == 2)
+		sm_audit(p, "login-failed", a.canon, "");
 	if (how == 1)
 		a.rs_mismatch++;
 	else if (how == -1 && a.rs_mismatch > 0)
 		a.rs_mismatch--;
 	else if (how == 2 && a.rs_mismatch >= MAX_MISMATCH) {
-		reset_clear(&a);
+		sm_reset_clear(&a);
 		*cancelled = 1;
 	}
 	if ((rc = sm_account_put(p, &a)) == 0)
@@ -372,7 +374,7 @@ sm_reset_activate(sm_portal *p, const struct sm_opts *o, const char *addr,
 		sm_wrap(cur.pw_wrap, w, "smail-pw-v1", cur.canon, &cur.pub, k);
 		if ((rc = sm_history_add(&cur, k, entry)) != 0)
 			goto abort;
-		reset_clear(&cur);
+		sm_reset_clear(&cur);
 		cur.failed = 0;
 		cur.lock_until = 0;
 		if ((rc = sm_sessions_wipe(p, &cur)) != 0)
@@ -388,7 +390,9 @@ sm_reset_activate(sm_portal *p, const struct sm_opts *o, const char *addr,
 		sodium_memzero(cur.rs_hash, sizeof cur.rs_hash);
 		cur.rs_mismatch = 0;
 	}
-	if ((rc = sm_account_put(p, &cur)) != 0)
+	if ((rc = sm_account_put(p, &cur)) != 0 ||
+	    (have_rk && ((rc = sm_audit(p, "recovery", cur.canon, "")) != 0 ||
+	    (rc = sm_audit(p, "reset", cur.canon, "")) != 0)))
 		goto abort;
 	if ((rc = sm_store_commit(p)) != 0)
 		goto out;
@@ -462,7 +466,7 @@ sm_approve(sm_portal *p, const char *addr, const unsigned char rsk[32])
 	m[n] = 0;
 	skel = (char *)m;
 	if (sm_history_check(&a, k, skel) != 0) {
-		reset_clear(&a);
+		sm_reset_clear(&a);
 		if ((rc = sm_account_put(p, &a)) == 0 && (rc = sm_store_commit(p)) == 0)
 			rc = sm_err(EX_DATAERR, "%s: the new password repeats an "
 			    "earlier one: the reset is cancelled; the user must "
@@ -484,7 +488,8 @@ sm_approve(sm_portal *p, const char *addr, const unsigned char rsk[32])
 	sodium_memzero(a.pw_wrap, sizeof a.pw_wrap);
 	a.failed = 0;
 	a.lock_until = 0;
-	if ((rc = sm_sessions_wipe(p, &a)) != 0 || (rc = sm_account_put(p, &a)) != 0) {
+	if ((rc = sm_sessions_wipe(p, &a)) != 0 || (rc = sm_account_put(p, &a)) != 0 ||
+	    (rc = sm_audit(p, "recovery", a.canon, "")) != 0) {
 		sm_store_end(p);
 		goto out;
 	}
@@ -547,8 +552,9 @@ sm_reset_finish(sm_portal *p, struct sm_account *a, const char *pw,
 		sm_store_end(p);
 		goto out;
 	}
-	reset_clear(&cur);
-	if ((rc = sm_account_put(p, &cur)) != 0) {
+	sm_reset_clear(&cur);
+	if ((rc = sm_account_put(p, &cur)) != 0 ||
+	    (rc = sm_audit(p, "reset", cur.canon, "")) != 0) {
 		sm_store_end(p);
 		goto out;
 	}

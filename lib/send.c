@@ -462,6 +462,8 @@ sm_send(sm_portal *p, const struct sm_ident *from, struct sm_compose *c,
 				goto abort;
 		}
 	w.env.kind = kind;
+	if (kind == SM_KIND_MESSAGE)
+		w.env.expires = sm_expiry(p, c->ttl);
 	if ((rc = write_parts(p, &w, from, from_name, c)) != 0)
 		goto abort;
 	if (kind == SM_KIND_MESSAGE)
@@ -472,7 +474,12 @@ sm_send(sm_portal *p, const struct sm_ident *from, struct sm_compose *c,
 	if ((rc = sm_msgw_finish(&w)) != 0)
 		goto abort;
 	if (kind == SM_KIND_MESSAGE) {
-		if ((rc = sm_holders_set(p, w.env.id, canon, n)) != 0)
+		const char **state = sm_xcalloc(n, sizeof *state);
+		for (i = 0; i < n; i++)
+			state[i] = r[i].a.state == SM_INVITED ? "invited" : "notified";
+		rc = sm_dlv_start(p, &w.env, canon, state, n);
+		free(state);
+		if (rc || (rc = sm_holders_set(p, w.env.id, canon, n)) != 0)
 			goto abort;
 		for (i = 0; i < n; i++)
 			if ((rc = sm_deliver(p, w.env.id, canon[i])) != 0 ||
@@ -504,6 +511,9 @@ sm_send(sm_portal *p, const struct sm_ident *from, struct sm_compose *c,
 		if ((rc = sm_index_save(p, from, 'y', &drafts)) != 0)
 			goto abort;
 	}
+	if (kind == SM_KIND_MESSAGE &&
+	    (rc = sm_audit(p, "send", from->canon, w.env.id)) != 0)
+		goto abort;
 	if ((rc = sm_store_commit(p)) != 0) {
 		started = 0;
 		goto discard;

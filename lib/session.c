@@ -638,3 +638,65 @@ out:
 	free(path);
 	return rc;
 }
+
+struct sess_keys {
+	char **v;
+	size_t n;
+};
+
+static int
+sess_collect(sm_portal *p, const char *key, void *arg)
+{
+	struct sess_keys *k = arg;
+
+	(void)p;
+	k->v = sm_xrealloc(k->v, (k->n + 1) * sizeof *k->v);
+	k->v[k->n++] = sm_xstrdup(key);
+	return 0;
+}
+
+/* In a write transaction: wipes every session past session_idle or
+ * session_max (or undecodable), and takes it off its account's list. */
+int
+sm_sessions_purge(sm_portal *p, unsigned *count)
+{
+	struct sess_keys k = { 0 };
+	int64_t now = sm_now();
+	size_t i;
+	int rc;
+
+	*count = 0;
+	if ((rc = sm_store_each(p, "sess:", sess_collect, &k)) != 0)
+		return rc;
+	for (i = 0; i < k.n && rc == 0; i++) {
+		unsigned char *v, sid[32];
+		size_t n;
+		struct sess s;
+		struct sm_account a;
+		int dead;
+		if (sm_store_get(p, k.v[i], &v, &n) != 0)
+			continue;
+		dead = sess_decode(&s, v, n) < 0 || now - s.used > p->cfg.session_idle ||
+		    now - s.created > p->cfg.session_max;
+		free(v);
+		if (!dead) {
+			free(s.canon);
+			continue;
+		}
+		if (strlen(k.v[i]) != 5 + 64 ||
+		    sodium_hex2bin(sid, 32, k.v[i] + 5, 64, NULL, NULL, NULL) != 0) {
+			rc = sm_store_del(p, k.v[i]);
+		} else if (s.canon && sm_account_get(p, s.canon, &a) == 0) {
+			if ((rc = sess_drop(p, &a, sid)) == 0)
+				rc = sm_account_put(p, &a);
+			sm_account_free(&a);
+		} else
+			rc = sess_drop(p, NULL, sid);
+		free(s.canon);
+		(*count)++;
+	}
+	for (i = 0; i < k.n; i++)
+		free(k.v[i]);
+	free(k.v);
+	return rc;
+}

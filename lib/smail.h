@@ -375,7 +375,7 @@ int sm_account_unlock(sm_portal *p, const char *addr);
 int sm_invite_prepare(sm_portal *p, struct sm_account *a, int new,
     const char *addr, const char *name, const unsigned char *rsk,
     const char *by, const char *why, char **mailname);
-int sm_account_list(sm_portal *p, FILE *out);
+int sm_account_list(sm_portal *p, FILE *out, int json);
 
 /* ---- history.c: the encrypted password history ------------------- */
 
@@ -620,7 +620,7 @@ int sm_stmt_load(sm_portal *p, const struct sm_env *e, const unsigned char K[32]
 
 struct sm_entry {
 	char id[SM_ID_CHARS + 1];
-	int64_t date;
+	int64_t date, expires;         /* expires 0: never */
 	unsigned flags;
 	unsigned char K[32];           /* the message's content key */
 	char *from, *subject, *to;
@@ -689,6 +689,7 @@ struct sm_compose {
 	char reply_to[65], forward_of[65];
 	sm_buf orig;                   /* a forward: the original statement */
 	uint64_t orig_offset;
+	int64_t ttl;                   /* -E; 0: message_ttl */
 };
 
 void sm_compose_free(struct sm_compose *c);
@@ -836,5 +837,66 @@ struct sm_mline {
 /* 0 a message, 1 a blank or comment line, 65 malformed (reason printed). */
 int sm_manifest_line(const char *line, size_t len, struct sm_mline *m);
 void sm_mline_free(struct sm_mline *m);
+
+/* ---- json.c: --json output ------------------------------------------- */
+
+void sm_json_begin(sm_buf *b);
+void sm_json_str(sm_buf *b, const char *key, const char *v);
+void sm_json_int(sm_buf *b, const char *key, long long v);
+void sm_json_end(sm_buf *b);      /* "}\n" */
+
+/* ---- audit.c: the security log -------------------------------------- */
+
+int sm_audit_event_ok(const char *event);
+/* In a write transaction: appends an entry (never content). */
+int sm_audit(sm_portal *p, const char *event, const char *account,
+    const char *id);
+/* Its own transaction. */
+int sm_audit_now(sm_portal *p, const char *event, const char *account,
+    const char *id);
+/* In a transaction: prints entries (ACCOUNT's only, when given); reports
+ * broken links to PROBLEM; 65 when the chain is broken. */
+int sm_audit_walk(sm_portal *p, FILE *out, const char *account, int json,
+    void (*problem)(void *, const char *, const char *), void *arg);
+
+/* ---- lifecycle.c: expiry, recall, delivery records, purge ------------ */
+
+struct sm_dlv_rcpt {
+	char *addr;                    /* canonical */
+	char state[12];                /* invited notified read deleted recalled */
+	int64_t when;
+};
+
+struct sm_dlv {                    /* "d:ID": the sender's delivery record */
+	int64_t date, expires;
+	char *sender;
+	struct sm_dlv_rcpt *rcpt;
+	size_t n;
+};
+
+struct sm_purged {
+	unsigned messages, leftovers, sessions, tokens;
+};
+
+int64_t sm_expiry(const sm_portal *p, int64_t ttl);
+void sm_dlv_free(struct sm_dlv *d);
+int sm_dlv_decode(struct sm_dlv *d, const char *text, size_t len);
+int sm_dlv_get(sm_portal *p, const char *id, struct sm_dlv *d);
+int sm_dlv_put(sm_portal *p, const char *id, const struct sm_dlv *d);
+int sm_dlv_start(sm_portal *p, const struct sm_env *e, char *const *canon,
+    const char *const *state, size_t n);
+int sm_dlv_mark(sm_portal *p, const char *id, const char *canon,
+    const char *state);
+int sm_sent_list(sm_portal *p, const struct sm_ident *id, FILE *out, int json,
+    long limit);
+int64_t sm_recalled(sm_portal *p, const char *id);
+int sm_entry_live(sm_portal *p, const struct sm_entry *e);
+/* 66 with the reason when the message is recalled or expired. */
+int sm_msg_over(sm_portal *p, const char *id, int64_t expires);
+int sm_recall(sm_portal *p, const struct sm_ident *id, const char *mid);
+int sm_purge(sm_portal *p, struct sm_purged *st);
+int sm_sessions_purge(sm_portal *p, unsigned *count);
+void sm_reset_clear(struct sm_account *a);
+int sm_store_reorganize(sm_portal *p);
 
 #endif

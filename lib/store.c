@@ -458,3 +458,21 @@ sm_store_load(const char *path, FILE *in)
 		rc = sm_err(EX_IOERR, "%s: %s", path, gdbm_strerror(gdbm_errno));
 	return rc;
 }
+
+/* Gives the space of deleted records back (a write transaction of its
+ * own: GDBM rebuilds the file). */
+int
+sm_store_reorganize(sm_portal *p)
+{
+	int rc;
+
+	if ((rc = sm_store_begin(p, 1)) != 0)
+		return rc;
+	if (gdbm_reorganize(p->st->db) != 0) {
+		rc = sm_err(EX_IOERR, "%s/store.db: reorganize: %s", p->dir,
+		    gdbm_strerror(gdbm_errno));
+		sm_store_end(p);
+		return rc;
+	}
+	return sm_store_commit(p);
+}

@@ -42,7 +42,8 @@ run() {
 	shift 2
 	"$@" >out 2>err
 	_got=$?
-	if [ "$_got" -eq "$_want" ] && ! grep -q 'Sanitizer\|runtime error:' err; then
+	if [ "$_got" -eq "$_want" ] &&
+	    ! grep -Eq 'Sanitizer|runtime error:|^==[0-9]+== ' err; then
 		ok "$_desc"
 	else
 		not_ok "$_desc (exit $_got, want $_want)"
