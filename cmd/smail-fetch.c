@@ -16,6 +16,7 @@ static const char usage[] =
     "attachments\n"
     "       smail-fetch -e [-o FILE|DIR] ID... an RFC 5322 MIME message\n"
     "       smail-fetch -a NAME [-o FILE] ID   one attachment\n"
+    "       smail-fetch --verify FILE.zip...   check signed zips offline\n"
     "Fetching marks a message read.\n"
     "common options: -d/--dir DIR, -u/--user ADDR, --password-file FILE,\n"
     "  --password-fd N, -q/--quiet, -h/--help, -V/--version\n";
@@ -132,6 +133,7 @@ main(int argc, char **argv)
 		{ "zip", no_argument, 0, 'z' },
 		{ "eml", no_argument, 0, 'e' },
 		{ "attachment", required_argument, 0, 'a' },
+		{ "verify", no_argument, 0, 'v' },
 		{ 0, 0, 0, 0 }
 	};
 	struct sm_opts o;
@@ -140,7 +142,7 @@ main(int argc, char **argv)
 	const char *outarg = NULL, *att = NULL;
 	char **ids = NULL;
 	size_t n = 0, i;
-	int ch, rc, mode = TEXT, first = 1, worst = 0;
+	int ch, rc, mode = TEXT, first = 1, worst = 0, verify = 0;
 
 	sm_init(argv[0]);
 	sm_opts_init(&o);
@@ -152,6 +154,7 @@ main(int argc, char **argv)
 		case 'z': mode = mode == TEXT || mode == ZIP ? ZIP : -1; break;
 		case 'e': mode = mode == TEXT || mode == EML ? EML : -1; break;
 		case 'a': att = optarg; mode = mode == TEXT || mode == ATT ? ATT : -1; break;
+		case 'v': verify = 1; break;
 		default: sm_usage(usage);
 		}
 	}
@@ -163,6 +166,20 @@ main(int argc, char **argv)
 		mode = FILES;
 	if (optind == argc)
 		sm_usage(usage);
+	if (verify) {
+		/* Offline: a portal only pins the keys, when one is named. */
+		if (mode != TEXT)
+			sm_usage(usage);
+		if (o.dir || getenv("SMAIL_DIR"))
+			if ((rc = sm_portal_open(o.dir, &p)) != 0)
+				return rc;
+		for (; optind < argc; optind++)
+			if ((rc = sm_zip_verify(argv[optind], p, stdout)) != 0 && !worst)
+				worst = rc;
+		fflush(stdout);
+		sm_portal_close(p);
+		return worst;
+	}
 	if ((rc = sm_ids_collect(argc - optind, argv + optind, &ids, &n)) != 0)
 		return rc;
 	if ((mode == ZIP || mode == EML || mode == ATT) && !outarg && isatty(1)) {

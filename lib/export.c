@@ -390,6 +390,7 @@ compressible(const unsigned char *p, size_t n)
 struct zipfeed {
 	struct archive *a;
 	const char *name;
+	crypto_hash_sha256_state sha;  /* of the entry being written */
 };
 
 static int
@@ -397,6 +398,7 @@ zip_write(void *arg, const void *p, size_t n)
 {
 	struct zipfeed *z = arg;
 
+	crypto_hash_sha256_update(&z->sha, p, n);
 	if (archive_write_data(z->a, p, n) != (la_ssize_t)n)
 		return sm_err(EX_IOERR, "%s: %s", z->name, archive_error_string(z->a));
 	return 0;
@@ -449,28 +451,42 @@ arch_write(struct archive *a, void *arg, const void *buf, size_t n)
 	return sm_out_write(arg, buf, n) == 0 ? (la_ssize_t)n : -1;
 }
 
+/*
+ * The zip: message.txt, the attachments under safe names, and
+ * manifest.txt: the SHA-256 of every file, the sender's signed
+ * statement, all signed by the portal (see sigzip.c).
+ */
 int
 sm_export_zip(sm_portal *p, struct sm_opened *o, struct sm_out *out)
 {
 	struct archive *a = archive_write_new();
 	struct zipfeed z = { a, out->name };
 	struct sample *smp = sm_secret_alloc(sizeof *smp);
-	sm_buf text = { 0 };
+	unsigned char *psk = sm_secret_alloc(64), sha[32];
+	sm_buf text = { 0 }, head = { 0 }, mf = { 0 }, stmt = { 0 };
 	char **names;
 	size_t i;
 	int rc = 0;
 
 	names = safe_names(&o->stmt, "message.txt");
+	if ((rc = sm_portal_signkey(p, psk)) != 0 ||
+	    (rc = sm_part_load(p, &o->env, o->K, 0, &stmt, NULL)) != 0)
+		goto out;
 	if (archive_write_set_format_zip(a) != ARCHIVE_OK ||
 	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
 	    archive_write_open(a, out, NULL, arch_write, NULL) != ARCHIVE_OK) {
 		rc = sm_err(EX_IOERR, "%s: %s", out->name, archive_error_string(a));
 		goto out;
 	}
+	sm_mf_begin(&mf, o, psk + 32);
+	sm_text_head(&head, o);
+	crypto_hash_sha256_init(&z.sha);
 	if ((rc = sm_text_view(p, o, &text)) != 0 ||
 	    (rc = zip_entry(a, "message.txt", text.len, o->stmt.date, 1,
 	    out->name)) != 0 || (rc = zip_write(&z, text.p, text.len)) != 0)
 		goto out;
+	crypto_hash_sha256_final(&z.sha, sha);
+	sm_mf_file(&mf, "message.txt", sha, -1);
 	for (i = 0; i < o->stmt.natt && rc == 0; i++) {
 		const struct sm_att *t = &o->stmt.att[i];
 		smp->n = 0;
@@ -479,16 +495,30 @@ sm_export_zip(sm_portal *p, struct sm_opened *o, struct sm_out *out)
 			break;
 		rc = zip_entry(a, names[i], t->ref.size, o->stmt.date,
 		    compressible(smp->buf, smp->n), out->name);
+		crypto_hash_sha256_init(&z.sha);
 		if (rc == 0)
 			rc = sm_part_read(p, &o->env, o->K, t->ref.part, zip_write, &z,
 			    NULL);
+		crypto_hash_sha256_final(&z.sha, sha);
+		sm_mf_file(&mf, names[i], sha, (int)i);
 	}
-	if (rc == 0 && archive_write_close(a) != ARCHIVE_OK)
+	if (rc)
+		goto out;
+	sm_mf_finish(&mf, &stmt, head.len, (size_t)o->stmt.body.size, psk);
+	crypto_hash_sha256_init(&z.sha);
+	if ((rc = zip_entry(a, "manifest.txt", mf.len, o->stmt.date, 1,
+	    out->name)) != 0 || (rc = zip_write(&z, mf.p, mf.len)) != 0)
+		goto out;
+	if (archive_write_close(a) != ARCHIVE_OK)
 		rc = sm_err(EX_IOERR, "%s: %s", out->name, archive_error_string(a));
 out:
 	archive_write_free(a);
 	sm_secret_free(smp);
+	sm_secret_free(psk);
 	sm_buf_free(&text);
+	sm_buf_free(&head);
+	sm_buf_free(&mf);
+	sm_buf_free(&stmt);
 	free_names(names, o->stmt.natt);
 	return rc;
 }

@@ -899,4 +899,17 @@ int sm_sessions_purge(sm_portal *p, unsigned *count);
 void sm_reset_clear(struct sm_account *a);
 int sm_store_reorganize(sm_portal *p);
 
+/* ---- sigzip.c: signed exports ---------------------------------------- */
+
+/* The portal's Ed25519 key (portal.key), made on first use. */
+int sm_portal_signkey(sm_portal *p, unsigned char sk[64]);
+void sm_mf_begin(sm_buf *m, const struct sm_opened *o,
+    const unsigned char portal_pk[32]);
+void sm_mf_file(sm_buf *m, const char *name, const unsigned char sha[32], int att);
+void sm_mf_finish(sm_buf *m, const sm_buf *stmt, size_t body_off,
+    size_t body_size, const unsigned char portal_sk[64]);
+/* Checks a zip from smail-fetch -z offline (P, if any, pins the keys):
+ * 0 verified, 65 not. */
+int sm_zip_verify(const char *file, sm_portal *p, FILE *out);
+
 #endif
