@@ -8,7 +8,8 @@
 #include "smail.h"
 
 static const char usage[] =
-    "smail-register [-q] [-d DIR] [-n \"First Last\"] [-t TOKEN|-] ADDR\n"
+    "smail-register [-q] [-d DIR] [-n \"First Last\"] [-t TOKEN|-]\n"
+    "                      [--access-code-file FILE] ADDR\n"
     "       smail-register [-u ADDR] --change-password\n"
     "                      [--new-password-file FILE | --new-password-fd N]\n"
     "       smail-register --login [ADDR]\n"
@@ -30,10 +31,11 @@ main(int argc, char **argv)
 		{ "login", no_argument, 0, SM_OPT_LOGIN },
 		{ "logout", no_argument, 0, SM_OPT_LOGOUT },
 		{ "status", no_argument, 0, SM_OPT_STATUS },
+		{ "access-code-file", required_argument, 0, SM_OPT_CODEFILE },
 		{ 0, 0, 0, 0 }
 	};
 	struct sm_opts o;
-	const char *name = NULL, *newfile = NULL, *addr;
+	const char *name = NULL, *newfile = NULL, *addr, *codefile = NULL;
 	char *token = NULL;
 	unsigned char *raw = NULL;
 	int c, rc, mode = 0, newfd = -1;
@@ -67,6 +69,9 @@ main(int argc, char **argv)
 		case SM_OPT_NEWPWFD:
 			newfd = sm_parse_fd(optarg);
 			newfile = NULL;
+			break;
+		case SM_OPT_CODEFILE:
+			codefile = optarg;
 			break;
 		case SM_OPT_CHANGEPW:
 		case SM_OPT_LOGIN:
@@ -146,7 +151,7 @@ main(int argc, char **argv)
 			rc = EX_USAGE;
 		}
 		if (rc == 0)
-			rc = sm_register(p, &o, addr, name, raw);
+			rc = sm_register(p, &o, addr, name, raw, codefile);
 		break;
 	}
 out:

@@ -12,7 +12,8 @@ static const char usage[] =
     "       smail-reset [-q] [-d DIR] [-t TOKEN|-] ADDR   activate (or the mail "
     "on stdin)\n"
     "The new password comes from the terminal, --password-file FILE or\n"
-    "--password-fd N; activation asks for it again.\n"
+    "--password-fd N; activation asks for it again.  An account registered\n"
+    "with an access code gives it too (--access-code-file FILE).\n"
     "common options: -d/--dir DIR, --password-file FILE, --password-fd N,\n"
     "  -q/--quiet, -h/--help, -V/--version\n";
 
@@ -22,10 +23,12 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		SM_LONGOPTS_COMMON,
 		{ "token", required_argument, 0, 't' },
+		{ "access-code-file", required_argument, 0, SM_OPT_CODEFILE },
 		{ 0, 0, 0, 0 }
 	};
 	struct sm_opts o;
 	char *token = NULL;
+	const char *codefile = NULL;
 	unsigned char *raw = NULL;
 	sm_portal *p = NULL;
 	int c, rc;
@@ -42,6 +45,9 @@ main(int argc, char **argv)
 			token = sm_secret_alloc(strlen(optarg) + 1);
 			memcpy(token, optarg, strlen(optarg));
 			sm_wipe_arg(optarg);
+			break;
+		case SM_OPT_CODEFILE:
+			codefile = optarg;
 			break;
 		default:
 			sm_usage(usage);
@@ -61,7 +67,7 @@ main(int argc, char **argv)
 	raw = sm_secret_alloc(32);
 	rc = sm_token_input(SM_TOKEN_RESET, token, raw);
 	if (rc == 1 || rc == 2)
-		rc = sm_reset_request(p, &o, argv[optind]);
+		rc = sm_reset_request(p, &o, argv[optind], codefile);
 	else if (rc == 0)
 		rc = sm_reset_activate(p, &o, argv[optind], raw);
 out:

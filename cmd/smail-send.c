@@ -21,7 +21,8 @@ static const char usage[] =
     "       smail-send -b FILE|-          batch: RCPTS<TAB>SUBJECT<TAB>BODYFILE"
     "[<TAB>ATTACHMENT]...\n"
     "       smail-send --recall ID        withdraw a message you sent\n"
-    "-E DURATION (7d, 12h) sets when the message expires (default message_ttl).\n"
+    "-E DURATION (7d, 12h) sets when the message expires (default message_ttl);\n"
+    "--access-code-file FILE sets a code an invited recipient must also give.\n"
     "RCPT is an address or @group (from smail-addr).  The body comes from\n"
     "-m FILE, else standard input, else $EDITOR on a terminal.\n"
     "common options: -d/--dir DIR, -u/--user ADDR, --password-file FILE,\n"
@@ -29,12 +30,15 @@ static const char usage[] =
 
 enum { OPT_DRAFT = SM_OPT_FIRST_FREE, OPT_RECALL };
 
+/* The access code's Argon2id output, for the invitations this sends. */
+static struct sm_code *code;
+
 struct args {
 	char *subject;
 	char **cc, **att, **drop;
 	size_t ncc, natt, ndrop;
 	const char *html, *msgfile;
-	const char *reply, *reply_all, *forward, *resume, *batch, *recall;
+	const char *reply, *reply_all, *forward, *resume, *batch, *recall, *codefile;
 	int draft;
 	int64_t ttl;
 };
@@ -161,6 +165,7 @@ batch_line(sm_portal *p, const struct sm_ident *id, const char *line, size_t len
 		goto out;
 	c.subject = sm_xstrdup(m.subject);
 	c.ttl = ttl;
+	c.code = code;
 	if ((rc = read_body(m.body, &c.body)) != 0)
 		goto out;
 	for (i = 0; i < m.natt; i++)
@@ -241,6 +246,7 @@ main(int argc, char **argv)
 		{ "draft", no_argument, 0, OPT_DRAFT },
 		{ "expires", required_argument, 0, 'E' },
 		{ "recall", required_argument, 0, OPT_RECALL },
+		{ "access-code-file", required_argument, 0, SM_OPT_CODEFILE },
 		{ 0, 0, 0, 0 }
 	};
 	struct sm_opts o;
@@ -278,6 +284,7 @@ main(int argc, char **argv)
 		case 'b': a.batch = optarg; modes++; break;
 		case OPT_DRAFT: a.draft = 1; break;
 		case OPT_RECALL: a.recall = optarg; modes++; break;
+		case SM_OPT_CODEFILE: a.codefile = optarg; break;
 		case 'E':
 			if (sm_parse_duration(optarg, &a.ttl) < 0 || a.ttl <= 0) {
 				sm_err(EX_USAGE, "-E: '%s' is not a duration (7d, 12h, 30m)",
@@ -358,6 +365,12 @@ main(int argc, char **argv)
 		goto out;
 	if ((rc = sm_auth(p, &o, &id)) != 0)
 		goto out;
+	if (a.codefile) {
+		code = sm_secret_alloc(sizeof *code);
+		if ((rc = sm_code_read(p, a.codefile, code, NULL)) != 0)
+			goto out;
+		c.code = code;
+	}
 	if (a.batch) {
 		rc = batch(p, &id, a.batch, a.ttl);
 		goto out;
@@ -459,6 +472,8 @@ main(int argc, char **argv)
 		rc = sm_delete(p, &id, &d, 1);
 	}
 out:
+	if (code)
+		sm_secret_free(code);
 	if (have_orig)
 		sm_opened_free(&orig);
 	sm_buf_free(&text);

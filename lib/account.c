@@ -17,7 +17,7 @@ enum {
 	A_REC_SEAL, A_INV_HASH, A_INV_EXPIRES, A_INV_WRAP, A_INV_RENEW, A_HIST,
 	A_RESET = 30, A_RS_HASH, A_RS_EXPIRES, A_RS_SALT, A_RS_OPS, A_RS_MEM,
 	A_RS_TPK, A_RS_TSK, A_RS_MISMATCH, A_RS_SKEL, A_RS_XFER, A_RS_MAILS,
-	A_SESSIONS = 50,
+	A_SESSIONS = 50, A_CODE_SALT, A_CODE_OPS, A_CODE_MEM, A_CODE_CHECK,
 };
 
 void
@@ -32,6 +32,7 @@ sm_account_free(struct sm_account *a)
 	sm_buf_free(&a->rs_skel);
 	sm_buf_free(&a->rs_xfer);
 	sm_buf_free(&a->sessions);
+	sm_buf_free(&a->code_check);
 	sodium_memzero(a, sizeof *a);
 }
 
@@ -98,6 +99,13 @@ sm_account_encode(sm_buf *b, const struct sm_account *a)
 	sm_rec_bytes(b, A_RS_MAILS, mails, sizeof mails);
 	if (a->sessions.len)
 		sm_rec_bytes(b, A_SESSIONS, a->sessions.p, a->sessions.len);
+	if (a->has_code) {
+		sm_rec_bytes(b, A_CODE_SALT, a->code_pw.salt, 16);
+		sm_rec_u64(b, A_CODE_OPS, a->code_pw.ops);
+		sm_rec_u64(b, A_CODE_MEM, a->code_pw.mem);
+		if (a->code_check.len)
+			sm_rec_bytes(b, A_CODE_CHECK, a->code_check.p, a->code_check.len);
+	}
 }
 
 static int
@@ -185,6 +193,10 @@ sm_account_decode(struct sm_account *a, const unsigned char *v, size_t n)
 		case A_RS_MISMATCH: bad = sm_rd_u64(f, fn, &a->rs_mismatch); break;
 		case A_RS_SKEL: a->rs_skel.len = 0; sm_buf_put(&a->rs_skel, f, fn); break;
 		case A_RS_XFER: a->rs_xfer.len = 0; sm_buf_put(&a->rs_xfer, f, fn); break;
+		case A_CODE_SALT: bad = fixed(a->code_pw.salt, 16, f, fn); a->has_code |= 1; break;
+		case A_CODE_OPS: bad = sm_rd_u64(f, fn, &a->code_pw.ops); a->has_code |= 2; break;
+		case A_CODE_MEM: bad = sm_rd_u64(f, fn, &a->code_pw.mem); a->has_code |= 4; break;
+		case A_CODE_CHECK: a->code_check.len = 0; sm_buf_put(&a->code_check, f, fn); break;
 		case A_SESSIONS:
 			bad = fn % 32 != 0;
 			a->sessions.len = 0;
@@ -204,13 +216,14 @@ sm_account_decode(struct sm_account *a, const unsigned char *v, size_t n)
 		}
 	}
 	if (bad || rc < 0 || seen != 63 || (a->has_pw && a->has_pw != 15) ||
-	    (a->has_inv && a->has_inv != 7) ||
+	    (a->has_inv && a->has_inv != 7) || (a->has_code && a->has_code != 7) ||
 	    (a->reset && a->rs_tsk.len != 32 + 24 + 16)) {
 		sm_account_free(a);
 		return -1;
 	}
 	a->has_pw = a->has_pw == 15;
 	a->has_inv = a->has_inv == 7;
+	a->has_code = a->has_code == 7;
 	return 0;
 }
 
@@ -384,7 +397,7 @@ out:
 /* The invitation mail: who invites, the command to run, when it expires. */
 static void
 invite_mail(sm_portal *p, struct sm_mail *m, const char *addr, const char *by,
-    const char *why, const char *token, int64_t expires)
+    const char *why, const char *token, int64_t expires, int code)
 {
 	char when[32], *cmd, *args;
 
@@ -395,6 +408,10 @@ invite_mail(sm_portal *p, struct sm_mail *m, const char *addr, const char *by,
 	    "messages\nthrough the secure mail portal.\n\n", by);
 	if (why)
 		sm_buf_printf(&m->body, "%s\n\n", why);
+	if (code)
+		sm_buf_puts(&m->body, "The sender also set an access code, which "
+		    "they give you by phone\nor in person, not by mail; "
+		    "registration asks for it.\n\n");
 	sm_buf_puts(&m->body, "To register, choose a password and run:\n\n");
 	args = sm_xasprintf("-t %s %s", token, addr);
 	cmd = sm_mail_command(p, "smail-register", args);
@@ -421,7 +438,7 @@ invite_mail(sm_portal *p, struct sm_mail *m, const char *addr, const char *by,
 int
 sm_invite_prepare(sm_portal *p, struct sm_account *a, int new, const char *addr,
     const char *name, const unsigned char *rsk, const char *by, const char *why,
-    char **mailname)
+    const struct sm_code *code, char **mailname)
 {
 	struct sm_keys *k = sm_secret_alloc(sizeof *k);
 	unsigned char raw[32], key[32];
@@ -452,13 +469,29 @@ sm_invite_prepare(sm_portal *p, struct sm_account *a, int new, const char *addr,
 	sm_token_new(SM_TOKEN_INVITE, raw, token);
 	sm_token_hash(a->inv_hash, SM_TOKEN_INVITE, a->canon, raw);
 	sm_token_key(key, SM_TOKEN_INVITE, a->canon, raw);
+	/* An access code (agreed out of band) goes into the key too. */
+	if (code) {
+		sm_code_mix(key, code->A);
+		a->has_code = 1;
+		a->code_pw = code->pw;
+		sm_buf_free(&a->code_check);
+	} else if (new)
+		a->has_code = 0;
+	else if (a->has_code) {
+		/* A renewal keeps the code, but cannot know it: it is asked
+		 * for again at registration through the same salt. */
+		sm_err(EX_DATAERR, "%s: was invited with an access code; give it "
+		    "again (--access-code-file) to renew the invitation", a->addr);
+		rc = EX_DATAERR;
+		goto out;
+	}
 	sm_wrap(a->inv_wrap, key, "smail-invite-v1", a->canon, &a->pub, k);
 	a->has_inv = 1;
 	a->inv_expires = sm_now() + p->cfg.invite_ttl;
 	a->inv_renew = 0;
 	if (!new && (rc = sm_audit(p, "recovery", a->canon, "")) != 0)
 		goto out;
-	invite_mail(p, &m, a->addr, by, why, token, a->inv_expires);
+	invite_mail(p, &m, a->addr, by, why, token, a->inv_expires, a->has_code);
 	rc = sm_mail_stage(p, &m, mailname);
 out:
 	sodium_memzero(raw, sizeof raw);
@@ -497,7 +530,7 @@ sm_account_invite(sm_portal *p, const char *addr, const char *name,
 	} else if (rc != EX_NOUSER)
 		goto abort;
 	rc = sm_invite_prepare(p, &a, !exists, addr, name, recovery_sk, by,
-	    NULL, &mailname);
+	    NULL, NULL, &mailname);
 	if (rc == 1) {
 		if ((rc = sm_account_put(p, &a)) != 0 || (rc = sm_store_commit(p)) != 0)
 			goto out;

@@ -30,9 +30,11 @@ not_registered(const struct sm_account *a)
 	    "with smail-register", a->addr);
 }
 
-/* Counts one attempt before the password is checked. */
-static int
-count_attempt(sm_portal *p, const char *canon, struct sm_account *a)
+/* Counts one attempt before the password (or access code) is checked;
+ * INVITED lets an invited account through (its access code). */
+int
+sm_attempt_count(sm_portal *p, const char *canon, int invited,
+    struct sm_account *a)
 {
 	int rc;
 
@@ -42,7 +44,7 @@ count_attempt(sm_portal *p, const char *canon, struct sm_account *a)
 		sm_store_end(p);
 		return rc;
 	}
-	if (a->state != SM_ACTIVE) {
+	if (a->state != SM_ACTIVE && !invited) {
 		sm_store_end(p);
 		rc = not_registered(a);
 		sm_account_free(a);
@@ -65,9 +67,10 @@ count_attempt(sm_portal *p, const char *canon, struct sm_account *a)
 	return rc;
 }
 
-/* Records a wrong password: locks the account at lock_attempts. */
-static int
-count_failure(sm_portal *p, const char *canon)
+/* Records a wrong password or access code (WHAT): locks the account
+ * at lock_attempts. */
+int
+sm_attempt_failed(sm_portal *p, const char *canon, const char *what)
 {
 	struct sm_account a;
 	int rc;
@@ -90,14 +93,14 @@ count_failure(sm_portal *p, const char *canon)
 			sm_store_end(p);
 		sm_fmt_time(a.lock_until, when);
 		if (rc == 0)
-			rc = sm_err(EX_NOPERM, "%s: wrong password; the account is "
-			    "locked until %s", a.addr, when);
+			rc = sm_err(EX_NOPERM, "%s: wrong %s; the account is "
+			    "locked until %s", a.addr, what, when);
 	} else {
 		if (sm_audit(p, "login-failed", a.canon, "") == 0)
 			sm_store_commit(p);
 		else
 			sm_store_end(p);
-		rc = sm_err(EX_NOPERM, "%s: wrong password", a.addr);
+		rc = sm_err(EX_NOPERM, "%s: wrong %s", a.addr, what);
 	}
 	sm_account_free(&a);
 	return rc;
@@ -159,7 +162,7 @@ sm_password_verify(sm_portal *p, const struct sm_opts *o, const char *canon,
 
 	if ((rc = sm_read_password(o, prompt, 0, &pw)) != 0)
 		return rc;
-	if ((rc = count_attempt(p, canon, a)) != 0)
+	if ((rc = sm_attempt_count(p, canon, 0, a)) != 0)
 		goto out;
 	if (a->reset == SM_RESET_APPROVED) {
 		/* An approved reset: the new password is the only one. */
@@ -172,7 +175,7 @@ sm_password_verify(sm_portal *p, const struct sm_opts *o, const char *canon,
 	}
 	if (rc == EX_NOPERM) {
 		sm_account_free(a);
-		rc = count_failure(p, canon);
+		rc = sm_attempt_failed(p, canon, "password");
 	} else if (rc)
 		sm_account_free(a);
 	else if ((rc = clear_count(p, canon)) != 0)

@@ -94,8 +94,7 @@ from_tty(const char *prompt, const char *hint, char **pw)
 
 	tty_fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (tty_fd < 0)
-		return sm_err(EX_NOPERM, "no password: no terminal, and no %s",
-		    hint);
+		return sm_err(EX_NOPERM, "no terminal to ask on, and no %s", hint);
 	if (tcgetattr(tty_fd, &tty_saved) < 0) {
 		close(tty_fd);
 		tty_fd = -1;

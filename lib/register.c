@@ -41,11 +41,12 @@ invitation_ok(const sm_portal *p, const struct sm_account *a,
 
 int
 sm_register(sm_portal *p, const struct sm_opts *o, const char *addr,
-    const char *name, const unsigned char raw[32])
+    const char *name, const unsigned char raw[32], const char *code_file)
 {
 	struct sm_account a, cur;
 	struct sm_keys *old = NULL, *k = NULL;
 	struct sm_pubkeys pub;
+	struct sm_code *code = NULL;
 	unsigned char key[32], *w = NULL, S[32];
 	char *canon, *pw = NULL, *skel = NULL, entry[128], *first = NULL, *last = NULL;
 	int rc;
@@ -64,11 +65,24 @@ sm_register(sm_portal *p, const struct sm_opts *o, const char *addr,
 	if (rc || (rc = invitation_ok(p, &a, raw)) != 0)
 		goto out;
 
-	/* The keys waiting under the token. */
+	/* The keys waiting under the token (and the access code, if the
+	 * sender set one: a wrong one counts toward the lockout and does
+	 * not spend the token). */
 	old = sm_secret_alloc(sizeof *old);
 	sm_token_key(key, SM_TOKEN_INVITE, canon, raw);
+	if (a.has_code) {
+		struct sm_account counted;
+		code = sm_secret_alloc(sizeof *code);
+		if ((rc = sm_code_read(p, code_file, code, &a.code_pw)) != 0)
+			goto out;
+		if ((rc = sm_attempt_count(p, canon, 1, &counted)) != 0)
+			goto out;
+		sm_account_free(&counted);
+		sm_code_mix(key, code->A);
+	}
 	if (sm_unwrap(old, a.inv_wrap, key, "smail-invite-v1", canon, &a.pub) != 0) {
-		rc = sm_err(EX_NOPERM, "%s: the invitation does not open", addr);
+		rc = a.has_code ? sm_attempt_failed(p, canon, "access code") :
+		    sm_err(EX_NOPERM, "%s: the invitation does not open", addr);
 		goto out;
 	}
 
@@ -123,6 +137,8 @@ sm_register(sm_portal *p, const struct sm_opts *o, const char *addr,
 	cur.inv_renew = 0;
 	cur.failed = 0;
 	cur.lock_until = 0;
+	if (code)
+		sm_code_check_make(&cur, code->A);
 	sm_buf_free(&cur.hist);
 	if ((rc = sm_history_add(&cur, k, entry)) != 0) {
 		sm_store_end(p);
@@ -159,6 +175,8 @@ out:
 		sm_secret_free(k);
 	if (old)
 		sm_secret_free(old);
+	if (code)
+		sm_secret_free(code);
 	free(first);
 	free(last);
 	sm_account_free(&a);

@@ -133,7 +133,8 @@ mails_today(const struct sm_account *a, int64_t now, int64_t *next)
 }
 
 int
-sm_reset_request(sm_portal *p, const struct sm_opts *o, const char *addr)
+sm_reset_request(sm_portal *p, const struct sm_opts *o, const char *addr,
+    const char *code_file)
 {
 	struct sm_account a, cur;
 	unsigned char *w = NULL, tpk[32], *tsk = NULL, raw[32];
@@ -159,6 +160,20 @@ sm_reset_request(sm_portal *p, const struct sm_opts *o, const char *addr)
 		rc = sm_err(EX_TEMPFAIL, "%s: at most %d reset mails a day; try "
 		    "again after %s", addr, MAILS_PER_DAY, when);
 		goto out;
+	}
+	/* Registered with an access code: a reset needs it too. */
+	if (a.has_code) {
+		struct sm_code *code = sm_secret_alloc(sizeof *code);
+		struct sm_account counted;
+		if ((rc = sm_code_read(p, code_file, code, &a.code_pw)) == 0 &&
+		    (rc = sm_attempt_count(p, a.canon, 0, &counted)) == 0) {
+			sm_account_free(&counted);
+			if (sm_code_check_open(&a, code->A) != 0)
+				rc = sm_attempt_failed(p, a.canon, "access code");
+		}
+		sm_secret_free(code);
+		if (rc)
+			goto out;
 	}
 	if ((rc = sm_read_password(o, "New password: ", 1, &pw)) != 0)
 		goto out;

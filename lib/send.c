@@ -187,7 +187,8 @@ notice_mail(sm_portal *p, struct sm_mail *m, const char *to, const char *from,
  * notification. */
 static int
 rcpt_prepare(sm_portal *p, struct rcpt *r, const struct sm_ident *from,
-    const char *from_name, const char *mid, const unsigned char *rsk)
+    const char *from_name, const char *mid, const unsigned char *rsk,
+    const struct sm_code *code)
 {
 	struct sm_mail m = { 0 };
 	char *by, *why, when[32];
@@ -200,7 +201,7 @@ rcpt_prepare(sm_portal *p, struct rcpt *r, const struct sm_ident *from,
 	rc = sm_account_get(p, r->canon, &r->a);
 	if (rc == EX_NOUSER) {
 		rc = sm_invite_prepare(p, &r->a, 1, r->addr, NULL, NULL, by, why,
-		    &r->mail);
+		    code, &r->mail);
 		r->put = 1;
 		if (rc == 0)
 			sm_note("%s: invited", r->addr);
@@ -208,7 +209,7 @@ rcpt_prepare(sm_portal *p, struct rcpt *r, const struct sm_ident *from,
 	    r->a.inv_expires <= sm_now()) {
 		/* The invitation expired: a new token, through the recovery key. */
 		rc = sm_invite_prepare(p, &r->a, 0, r->addr, NULL, rsk, by, why,
-		    &r->mail);
+		    code, &r->mail);
 		r->put = 1;
 		if (rc == 1) {
 			sm_warn("%s: the invitation expired; a new one waits for "
@@ -217,6 +218,9 @@ rcpt_prepare(sm_portal *p, struct rcpt *r, const struct sm_ident *from,
 			rc = 0;
 		}
 	} else if (rc == 0 && r->a.state == SM_INVITED) {
+		if (code && !r->a.has_code)
+			sm_warn("%s: invited earlier without an access code; the code "
+			    "applies to new invitations only", r->addr);
 		sm_fmt_time(r->a.inv_expires, when);
 		char *extra = sm_xasprintf("You were invited earlier: register "
 		    "with the token from that invitation\n(it expires on %s), "
@@ -458,7 +462,7 @@ sm_send(sm_portal *p, const struct sm_ident *from, struct sm_compose *c,
 			r[i].addr = addr[i];
 			r[i].canon = canon[i];
 			if ((rc = rcpt_prepare(p, &r[i], from, from_name, w.env.id,
-			    rsk)) != 0)
+			    rsk, c->code)) != 0)
 				goto abort;
 		}
 	w.env.kind = kind;

@@ -146,7 +146,7 @@ struct sm_opts {
 enum {
 	SM_OPT_PWFILE = 0x100, SM_OPT_PWFD, SM_OPT_NEWPWFILE, SM_OPT_NEWPWFD,
 	SM_OPT_CHANGEPW, SM_OPT_LOGIN, SM_OPT_LOGOUT, SM_OPT_STATUS,
-	SM_OPT_RKEYFILE, SM_OPT_DIR, SM_OPT_USER, SM_OPT_FIRST_FREE
+	SM_OPT_RKEYFILE, SM_OPT_DIR, SM_OPT_USER, SM_OPT_CODEFILE, SM_OPT_FIRST_FREE
 };
 
 #define SM_LONGOPTS_COMMON \
@@ -349,6 +349,14 @@ struct sm_account {
 	sm_buf rs_xfer;                /* account keys sealed to rs_tpk */
 	int64_t rs_mails[3];           /* when the last reset mails went */
 	sm_buf sessions;               /* ids (32 bytes each) of live sessions */
+	int has_code;                  /* registered, or invited, with an access code */
+	struct sm_pwparams code_pw;
+	sm_buf code_check;             /* opens under the code's key: proof of the code */
+};
+
+struct sm_code {                   /* an access code, through Argon2id */
+	struct sm_pwparams pw;
+	unsigned char A[32];
 };
 
 void sm_account_free(struct sm_account *a);
@@ -374,7 +382,20 @@ int sm_account_unlock(sm_portal *p, const char *addr);
  * must wait for approve (no RSK).  The caller puts A. */
 int sm_invite_prepare(sm_portal *p, struct sm_account *a, int new,
     const char *addr, const char *name, const unsigned char *rsk,
-    const char *by, const char *why, char **mailname);
+    const char *by, const char *why, const struct sm_code *code,
+    char **mailname);
+
+/* ---- code.c: access codes -------------------------------------------- */
+
+/* Reads the code (FILE, or the terminal) and runs Argon2id with fresh
+ * parameters (NEW) or the account's.  77 at once with no way to read it. */
+int sm_code_read(const sm_portal *p, const char *file, struct sm_code *c,
+    const struct sm_pwparams *pw);
+/* KEY = BLAKE2b(key = A, KEY): the token's key with the code mixed in. */
+void sm_code_mix(unsigned char key[32], const unsigned char A[32]);
+/* The proof kept after registration, and its check. */
+void sm_code_check_make(struct sm_account *a, const unsigned char A[32]);
+int sm_code_check_open(const struct sm_account *a, const unsigned char A[32]);
 int sm_account_list(sm_portal *p, FILE *out, int json);
 
 /* ---- history.c: the encrypted password history ------------------- */
@@ -436,6 +457,9 @@ int sm_sessions_wipe(sm_portal *p, struct sm_account *a);
 int sm_password_verify(sm_portal *p, const struct sm_opts *o,
     const char *canon, const char *prompt, struct sm_account *a,
     struct sm_keys *k, char **pw);
+int sm_attempt_count(sm_portal *p, const char *canon, int invited,
+    struct sm_account *a);
+int sm_attempt_failed(sm_portal *p, const char *canon, const char *what);
 /* Signs in with the password and opens a session. */
 int sm_login(sm_portal *p, const struct sm_opts *o, const char *addr,
     struct sm_ident *id);
@@ -448,14 +472,15 @@ int sm_auth(sm_portal *p, const struct sm_opts *o, struct sm_ident *id);
 
 /* Checks TOKEN, reads the new password, installs fresh keys. */
 int sm_register(sm_portal *p, const struct sm_opts *o, const char *addr,
-    const char *name, const unsigned char token[32]);
+    const char *name, const unsigned char token[32], const char *code_file);
 int sm_change_password(sm_portal *p, const struct sm_opts *o,
     const char *addr, const char *newfile, int newfd);
 int sm_password_changed_mail(sm_portal *p, const char *addr, const char *how);
 
 /* ---- reset.c: password reset and approval ------------------------- */
 
-int sm_reset_request(sm_portal *p, const struct sm_opts *o, const char *addr);
+int sm_reset_request(sm_portal *p, const struct sm_opts *o, const char *addr,
+    const char *code_file);
 int sm_reset_activate(sm_portal *p, const struct sm_opts *o, const char *addr,
     const unsigned char token[32]);
 /* smail-admin approve: a waiting reset or invitation renewal. */
@@ -690,6 +715,7 @@ struct sm_compose {
 	sm_buf orig;                   /* a forward: the original statement */
 	uint64_t orig_offset;
 	int64_t ttl;                   /* -E; 0: message_ttl */
+	const struct sm_code *code;    /* --access-code-file, for invitations */
 };
 
 void sm_compose_free(struct sm_compose *c);
