@@ -247,8 +247,9 @@ run 0 "-z writes a zip" smail-fetch -u $B -z "$M3"
 cp out m3.zip
 run 0 "unzip -t passes" unzip -t m3.zip
 run 0 "bsdtar lists it" bsdtar -tf m3.zip
-same "message.txt and the attachments, at the top level" \
-	"message.txt
+same "message.txt, the attachments and the signed manifest, at the top level" \
+	"manifest.txt
+message.txt
 rand.bin
 rapport-été.pdf
 text-Quokka.txt" "$(LC_ALL=C sort out)"
@@ -270,7 +271,7 @@ import sys, zipfile
 z = zipfile.ZipFile(sys.argv[1])
 names = z.namelist()
 want = sorted(open("h/" + n, "rb").read() for n in sys.argv[2:])
-got = sorted(z.read(n) for n in names if n != "message.txt")
+got = sorted(z.read(n) for n in names if n not in ("message.txt", "manifest.txt"))
 if names.count("message.txt") != 1:
     print("message.txt %d times" % names.count("message.txt"))
 if len(set(names)) != len(names):
