@@ -86,8 +86,13 @@ check_message(sm_portal *p, const char *id, struct report *r)
 	uint32_t n;
 	int rc;
 
-	/* sm_env_get prints its own reason; the report line names it. */
+	/* sm_env_get prints its own reason; the report line names it.  A
+	 * header zeroed by an interrupted wipe reads as gone. */
 	rc = sm_env_get(p, id, &e);
+	if (rc == EX_NOINPUT) {
+		r->notes++;
+		return;
+	}
 	if (rc == EX_DATAERR) {
 		problem(r, id, "the header does not decode or its signature "
 		    "does not verify");

@@ -350,16 +350,22 @@ sm_holders_set(sm_portal *p, const char *id, char *const *canon, size_t n)
 	return rc;
 }
 
-/* CANON lets go of message ID; the last holder's release wipes it. */
+/*
+ * CANON lets go of message ID.  When it was the last holder, the
+ * holders' record is left empty and *LAST set: the caller commits, and
+ * then wipes the message with sm_wipe_unheld, so that a crash between
+ * the two leaves an unlisted message to purge, never a listed one with
+ * its records zeroed.
+ */
 int
-sm_release(sm_portal *p, const char *id, const char *canon)
+sm_release(sm_portal *p, const char *id, const char *canon, int *last)
 {
 	char *key = sm_xasprintf("r:%s", id);
 	sm_buf l = { 0 }, keep = { 0 };
-	struct sm_env e;
 	size_t i = 0;
 	int rc;
 
+	*last = 0;
 	if ((rc = list_get(p, key, &l)) != 0)
 		goto out;
 	while (i < l.len) {
@@ -371,9 +377,39 @@ sm_release(sm_portal *p, const char *id, const char *canon)
 		}
 		i += len + 1;
 	}
-	if (keep.len) {
-		rc = sm_store_put(p, key, keep.p, keep.len);
-		goto out;
+	rc = sm_store_put(p, key, keep.p ? keep.p : (unsigned char *)"", keep.len);
+	*last = keep.len == 0;
+out:
+	sm_buf_free(&l);
+	sm_buf_free(&keep);
+	free(key);
+	return rc;
+}
+
+/* In a write transaction: wipes message ID if nobody holds it (its
+ * holders' record is empty). */
+int
+sm_wipe_unheld(sm_portal *p, const char *id)
+{
+	char *key = sm_xasprintf("r:%s", id);
+	unsigned char *v;
+	struct sm_env e;
+	size_t n;
+	int rc;
+
+	rc = sm_store_get(p, key, &v, &n);
+	if (rc == 1) {
+		free(key);
+		return 0;
+	}
+	if (rc) {
+		free(key);
+		return rc;
+	}
+	free(v);
+	if (n) {               /* held again meanwhile?  Not ours to wipe. */
+		free(key);
+		return 0;
 	}
 	rc = sm_env_get(p, id, &e);
 	if (rc == 0) {
@@ -382,10 +418,7 @@ sm_release(sm_portal *p, const char *id, const char *canon)
 	} else if (rc == EX_NOINPUT || rc == EX_DATAERR)
 		rc = 0;        /* nothing left to read, or unreadable: drop it */
 	if (rc == 0)
-		rc = sm_store_del(p, key);
-out:
-	sm_buf_free(&l);
-	sm_buf_free(&keep);
+		rc = sm_store_remove(p, key);
 	free(key);
 	return rc;
 }

@@ -521,10 +521,26 @@ sm_purge(sm_portal *p, struct sm_purged *st)
 					free(h);
 				}
 				sm_env_free(&e);
-			} else if (r != EX_DATAERR && r != EX_NOINPUT)
+			} else if (r == EX_NOINPUT) {
+				/* A header zeroed by an interrupted wipe: its chunks go
+				 * with the leftovers below. */
+				if ((rc = sm_store_remove(p, k)) == 0)
+					st->leftovers++;
+			} else if (r != EX_DATAERR)
 				rc = r;
 		}
 	}
+	/* Messages nobody holds any more (a delete that stopped half-way). */
+	for (i = 0; i < all.n && rc == 0; i++)
+		if (strncmp(all.v[i], "r:", 2) == 0) {
+			unsigned char *v;
+			size_t n;
+			if (sm_store_get(p, all.v[i], &v, &n) == 0) {
+				free(v);
+				if (n == 0 && (rc = sm_wipe_unheld(p, all.v[i] + 2)) == 0)
+					st->leftovers++;
+			}
+		}
 	/* Then the recalls: the content went at the recall; the marks go now. */
 	for (i = 0; i < all.n && rc == 0; i++) {
 		const char *k = all.v[i];

@@ -273,6 +273,11 @@ sm_env_get(sm_portal *p, const char *id, struct sm_env *e)
 		return EX_NOINPUT;
 	if (rc)
 		return rc;
+	if (sm_all_zero(v, n)) {
+		/* Zeroed by a wipe that a crash interrupted: gone. */
+		free(v);
+		return EX_NOINPUT;
+	}
 	if (sm_env_decode(e, v, n) < 0) {
 		free(v);
 		return sm_err(EX_DATAERR, "%s: the message is damaged or tampered "

@@ -303,6 +303,12 @@ deliver(sm_portal *p, const char *name)
 	}
 	if (rc)
 		goto out;
+	if (sm_all_zero(text, len)) {
+		/* Left zeroed by a flush killed while wiping a delivered mail. */
+		unlink(from);
+		rc = 0;
+		goto out;
+	}
 	rc = sm_smtp_send(p, text, len, &reason);
 	if (rc == EX_DATAERR && reason) {
 		if (set_aside(p, name, text, len, reason) == 0) {
@@ -316,7 +322,15 @@ deliver(sm_portal *p, const char *name)
 			free(rcpt);
 		}
 	} else if (rc == 0) {
-		wipe(from);
+		/* Out of the queue at once (a rename), then wiped, so that a
+		 * crash in between leaves nothing to deliver twice. */
+		char *done = sm_xasprintf("%s/queue/cur/%s", p->dir, name);
+		if (rename(from, done) == 0) {
+			sm_fsync_dir(newdir);
+			wipe(done);
+		} else
+			wipe(from);
+		free(done);
 		rc = sm_fsync_dir(newdir);
 	}
 out:
@@ -369,6 +383,22 @@ sm_mail_flush(sm_portal *p, unsigned *delivered, unsigned *left,
 	*delivered = *left = *rejected = 0;
 	if ((rc = queue_lock(p, &lock)) != 0)
 		goto out;
+	/* Delivered mail a killed flush did not finish wiping. */
+	{
+		char *cur = sm_xasprintf("%s/queue/cur", p->dir);
+		if ((d = opendir(cur))) {
+			while ((e = readdir(d))) {
+				char *path;
+				if (e->d_name[0] == '.')
+					continue;
+				path = sm_xasprintf("%s/%s", cur, e->d_name);
+				wipe(path);
+				free(path);
+			}
+			closedir(d);
+		}
+		free(cur);
+	}
 	/* Staged mail whose command died before it committed: a day old
 	 * is surely abandoned. */
 	if ((d = opendir(tmpdir))) {

@@ -129,8 +129,9 @@ sm_delete(sm_portal *p, const struct sm_ident *id, char *const *mids, size_t n)
 {
 	struct sm_index ix, dx;
 	struct sm_entry *e;
-	size_t i;
-	int rc, worst = 0, cx = 0, cy = 0;
+	char **unheld = sm_xcalloc(n ? n : 1, sizeof *unheld);
+	size_t i, nu = 0;
+	int rc, worst = 0, cx = 0, cy = 0, last;
 
 	if ((rc = sm_store_begin(p, 1)) != 0)
 		return rc;
@@ -159,10 +160,12 @@ sm_delete(sm_portal *p, const struct sm_ident *id, char *const *mids, size_t n)
 			    mids[i]);
 			continue;
 		}
-		if ((rc = sm_release(p, mids[i], id->canon)) != 0 ||
+		if ((rc = sm_release(p, mids[i], id->canon, &last)) != 0 ||
 		    (rc = sm_audit(p, "delete", id->canon, mids[i])) != 0 ||
 		    (rc = sm_dlv_mark(p, mids[i], id->canon, "deleted")) != 0)
 			break;
+		if (last)
+			unheld[nu++] = mids[i];
 	}
 	if (rc == 0 && cx)
 		rc = sm_index_save(p, id, 'x', &ix);
@@ -172,8 +175,21 @@ sm_delete(sm_portal *p, const struct sm_ident *id, char *const *mids, size_t n)
 	sm_index_free(&dx);
 	if (rc) {
 		sm_store_end(p);
+		free(unheld);
 		return rc;
 	}
-	rc = sm_store_commit(p);
+	/* Unlisted first (committed), then wiped: a crash in between leaves
+	 * only an unlisted message, which purge removes. */
+	if ((rc = sm_store_commit(p)) == 0 && nu) {
+		if ((rc = sm_store_begin(p, 1)) == 0) {
+			for (i = 0; i < nu && rc == 0; i++)
+				rc = sm_wipe_unheld(p, unheld[i]);
+			if (rc == 0)
+				rc = sm_store_commit(p);
+			else
+				sm_store_end(p);
+		}
+	}
+	free(unheld);
 	return rc ? rc : worst;
 }

@@ -77,6 +77,7 @@ int sm_check_secret_file(const char *path, int fd);
 
 /* Wipe an argv string in place so ps(1) and /proc no longer show it. */
 void sm_wipe_arg(char *arg);
+int sm_all_zero(const void *p, size_t n);
 
 /* ---- buf.c: growable buffers and the tag-length-value record codec -- */
 
@@ -683,7 +684,8 @@ int sm_deliver(sm_portal *p, const char *id, const char *canon);
 int sm_queued(sm_portal *p, const char *canon, const char *id);
 int sm_unqueue(sm_portal *p, const char *canon, const char *id);
 int sm_holders_set(sm_portal *p, const char *id, char *const *canon, size_t n);
-int sm_release(sm_portal *p, const char *id, const char *canon);
+int sm_release(sm_portal *p, const char *id, const char *canon, int *last);
+int sm_wipe_unheld(sm_portal *p, const char *id);
 
 /* ---- send.c: composing and storing a message ----------------------- */
 

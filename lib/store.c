@@ -29,6 +29,8 @@ struct sm_store {
 	int write;
 };
 
+static void sm_store_reserve_quiet(sm_portal *p, uint64_t bytes);
+
 static void
 nap(long ms)
 {
@@ -195,10 +197,11 @@ sm_store_begin(sm_portal *p, int write)
 		sm_store_end(p);
 		return rc;
 	}
-	if (write && (rc = sm_store_reserve(p, 256 << 10)) != 0) {
-		sm_store_end(p);
-		return rc;
-	}
+	/* A little room for the small writes of any transaction; when the
+	 * disk is full they may still fit in what earlier reserves left,
+	 * so that reading an inbox keeps working. */
+	if (write)
+		sm_store_reserve_quiet(p, 64 << 10);
 	return 0;
 }
 
@@ -208,6 +211,16 @@ sm_store_begin(sm_portal *p, int write)
  * first write, not in the middle of one: GDBM cannot undo a half-done
  * write, and needs room to recover from one.
  */
+static void
+sm_store_reserve_quiet(sm_portal *p, uint64_t bytes)
+{
+	int fd = gdbm_fdesc(p->st->db);
+	struct stat st;
+
+	if (fstat(fd, &st) == 0)
+		(void)fallocate(fd, FALLOC_FL_KEEP_SIZE, st.st_size, (off_t)bytes);
+}
+
 int
 sm_store_reserve(sm_portal *p, uint64_t bytes)
 {

@@ -489,3 +489,15 @@ sm_read_fd(int fd, const char *what, size_t max, char **out, size_t *outlen)
 	*outlen = b.len - 1;
 	return 0;
 }
+
+int
+sm_all_zero(const void *p, size_t n)
+{
+	const unsigned char *c = p;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (c[i])
+			return 0;
+	return 1;
+}
