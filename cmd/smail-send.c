@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "smail.h"
@@ -146,18 +147,19 @@ edit(sm_buf *text)
 
 /* ---- batch ---- */
 
+/* One manifest line, sent inside the open group: 0 and NEWID, 1 for a
+ * blank or comment line, or the failure. */
 static int
 batch_line(sm_portal *p, const struct sm_ident *id, const char *line, size_t len,
-    int64_t ttl)
+    int64_t ttl, char newid[SM_ID_CHARS + 1])
 {
 	struct sm_compose c;
 	struct sm_mline m;
-	char newid[SM_ID_CHARS + 1], *rcpts;
 	size_t i;
 	int rc;
 
 	if ((rc = sm_manifest_line(line, len, &m)) != 0)
-		return rc == 1 ? 0 : rc;
+		return rc;
 	memset(&c, 0, sizeof c);
 	for (i = 0; i < m.nrcpt; i++)
 		sm_compose_addr(&c.to, &c.nto, m.rcpt[i]);
@@ -171,17 +173,56 @@ batch_line(sm_portal *p, const struct sm_ident *id, const char *line, size_t len
 	for (i = 0; i < m.natt; i++)
 		if ((rc = sm_compose_attach(&c, m.att[i])) != 0)
 			goto out;
-	if ((rc = sm_send(p, id, &c, SM_KIND_MESSAGE, newid)) == 0) {
-		rcpts = sm_xstrndup(line, strcspn(line, "\t"));
-		printf("%s\t%s\n", newid, rcpts);
-		free(rcpts);
-		if (fflush(stdout) != 0)
-			rc = sm_err(EX_IOERR, "standard output: write error");
-	}
+	rc = sm_send(p, id, &c, SM_KIND_MESSAGE, newid);
 out:
 	sm_compose_free(&c);
 	sm_mline_free(&m);
 	return rc;
+}
+
+/*
+ * The manifest, in groups: each group is one transaction with one sync
+ * (at most GROUP_MAX messages or GROUP_MS milliseconds), and its ids
+ * are printed once the group is durable.
+ */
+#define GROUP_MAX 64
+#define GROUP_MS 200
+
+struct pending {
+	unsigned line;
+	char id[SM_ID_CHARS + 1];
+	char *rcpts;
+};
+
+static double
+ms_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+static unsigned
+flush_group(sm_portal *p, struct pending *pend, size_t *np, const char *name)
+{
+	unsigned failed = 0;
+	size_t i;
+	int rc = sm_batch_commit(p);
+
+	for (i = 0; i < *np; i++) {
+		if (rc == 0)
+			printf("%s\t%s\n", pend[i].id, pend[i].rcpts);
+		else {
+			sm_err(rc, "%s:%u: not stored", name, pend[i].line);
+			failed++;
+		}
+		free(pend[i].rcpts);
+	}
+	if (rc == 0 && *np && fflush(stdout) != 0)
+		sm_err(EX_IOERR, "standard output: write error");
+	*np = 0;
+	return failed;
 }
 
 static int
@@ -190,21 +231,46 @@ batch(sm_portal *p, const struct sm_ident *id, const char *file, int64_t ttl)
 	FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "re");
 	const char *name = strcmp(file, "-") == 0 ? "stdin" : file;
 	char *line = NULL, ctx[300];
-	size_t cap = 0;
+	struct pending pend[GROUP_MAX];
+	size_t cap = 0, np = 0;
 	ssize_t len;
 	unsigned lineno = 0, failed = 0;
+	double t0 = 0;
+	int open = 0, rc;
 
 	if (!f)
 		return sm_err(errno == ENOENT ? EX_NOINPUT : EX_IOERR, "%s: %s", file,
 		    strerror(errno));
 	while ((len = getline(&line, &cap, f)) >= 0) {
+		char newid[SM_ID_CHARS + 1];
 		lineno++;
 		snprintf(ctx, sizeof ctx, "%s:%u", name, lineno);
 		sm_errctx = ctx;
-		if (batch_line(p, id, line, (size_t)len, ttl) != 0)
-			failed++;
+		if (!open) {
+			if ((rc = sm_batch_begin(p)) != 0) {
+				failed++;
+				sm_errctx = NULL;
+				continue;
+			}
+			open = 1;
+			t0 = ms_now();
+		}
+		rc = batch_line(p, id, line, (size_t)len, ttl, newid);
 		sm_errctx = NULL;
+		if (rc == 0) {
+			pend[np].line = lineno;
+			memcpy(pend[np].id, newid, sizeof newid);
+			pend[np].rcpts = sm_xstrndup(line, strcspn(line, "\t\r\n"));
+			np++;
+		} else if (rc != 1)
+			failed++;
+		if (np == GROUP_MAX || ms_now() - t0 >= GROUP_MS) {
+			failed += flush_group(p, pend, &np, name);
+			open = 0;
+		}
 	}
+	if (open)
+		failed += flush_group(p, pend, &np, name);
 	if (ferror(f))
 		sm_err(EX_IOERR, "%s: %s", name, strerror(errno)), failed++;
 	free(line);

@@ -22,16 +22,19 @@ _smail_takes_arg()
 		return 0 ;;
 	smail-register:-u|smail-register:-n|smail-register:--name|\
 	smail-register:-t|smail-register:--token|\
-	smail-register:--new-password-file|smail-register:--new-password-fd)
+	smail-register:--new-password-file|smail-register:--new-password-fd|\
+	smail-register:--access-code-file)
 		return 0 ;;
-	smail-reset:-t|smail-reset:--token)
+	smail-reset:-t|smail-reset:--token|smail-reset:--access-code-file)
 		return 0 ;;
 	smail-send:-u|smail-send:-s|smail-send:--subject|smail-send:-c|\
 	smail-send:--cc|smail-send:-a|smail-send:--attach|smail-send:-H|\
 	smail-send:--html|smail-send:-m|smail-send:--message|smail-send:-r|\
 	smail-send:--reply|smail-send:-R|smail-send:--reply-all|\
 	smail-send:-f|smail-send:--forward|smail-send:-x|smail-send:--exclude|\
-	smail-send:-D|smail-send:--resume|smail-send:-b|smail-send:--batch)
+	smail-send:-D|smail-send:--resume|smail-send:-b|smail-send:--batch|\
+	smail-send:-E|smail-send:--expires|smail-send:--recall|\
+	smail-send:--access-code-file)
 		return 0 ;;
 	smail-inbox:-n)
 		return 0 ;;
@@ -51,7 +54,7 @@ _smail_short_args()
 	case $1 in
 	smail-admin) echo dn ;;
 	smail-register) echo dunt ;;
-	smail-send) echo duscaHmrRfxDb ;;
+	smail-send) echo duscaHmrRfxDbE ;;
 	smail-inbox) echo n ;;
 	smail-fetch) echo duoa ;;
 	smail-addr) echo dung ;;
@@ -215,6 +218,35 @@ _smail_ids()
 		if [[ $which != messages ]]; then
 			SMAIL_PASSWORD_FILE= "$inbox" "${o[@]}" --drafts 2>/dev/null </dev/null
 		fi)
+}
+
+# _smail_sent_ids CUR: adds to COMPREPLY the ids starting with CUR of the
+# messages the acting account sent, the first field of what
+# "smail-inbox --sent" prints (one line per recipient), each once.
+_smail_sent_ids()
+{
+	local cur=$1 id rest q
+	local -A had=()
+	local -a o
+	_smail_live || return 0
+	while IFS=$'\t' read -r id rest; do
+		[[ -n $id && $id == "$cur"* && -z ${had[$id]} ]] || continue
+		had[$id]=1
+		printf -v q '%q' "$id"
+		COMPREPLY+=("$q")
+	done < <(SMAIL_PASSWORD_FILE= "$(_smail_tool smail-inbox)" "${o[@]}" --sent \
+		2>/dev/null </dev/null)
+}
+
+# _smail_zips CUR: zip files (and directories, to go down into) whose
+# names start with CUR, for smail-fetch --verify.
+_smail_zips()
+{
+	local _smail_dq
+	_smail_dequote "$1"
+	compopt -o filenames 2>/dev/null
+	mapfile -t COMPREPLY < <(compgen -f -X '!*.[zZ][iI][pP]' -- "$_smail_dq"
+		compgen -d -- "$_smail_dq")
 }
 
 # _smail_groups CUR: adds to COMPREPLY "@GROUP" for each group of the
@@ -384,6 +416,10 @@ _smail_values()
 		COMPREPLY=()
 		_smail_ids "$cur" drafts
 		return ;;
+	smail-send:--recall)
+		COMPREPLY=()
+		_smail_sent_ids "$cur"
+		return ;;
 	smail-send:-u|smail-send:--user|smail-inbox:--user|smail-fetch:-u|\
 	smail-fetch:--user)
 		COMPREPLY=()
@@ -415,10 +451,11 @@ _smail_values()
 		_smail_addrs "$cur" active locked
 		return ;;
 	smail-send:-s|smail-send:--subject|smail-send:-x|smail-send:--exclude|\
+	smail-send:-E|smail-send:--expires|\
 	smail-inbox:-n|smail-fetch:-a|smail-fetch:--attachment|\
 	smail-addr:-n|smail-addr:--name)
-		# Free text, a count, or an attachment name, which only
-		# fetching the message would tell.
+		# Free text, a duration, a count, or an attachment name, which
+		# only fetching the message would tell.
 		COMPREPLY=()
 		return ;;
 	esac
@@ -427,7 +464,8 @@ _smail_values()
 		_smail_dequote "$cur"
 		compopt -o filenames 2>/dev/null
 		mapfile -t COMPREPLY < <(compgen -d -- "$_smail_dq") ;;
-	--password-file|--new-password-file|--recovery-key-file)
+	--password-file|--new-password-file|--recovery-key-file|\
+	--access-code-file)
 		_smail_dequote "$cur"
 		compopt -o filenames 2>/dev/null
 		mapfile -t COMPREPLY < <(compgen -f -- "$_smail_dq") ;;
@@ -578,33 +616,37 @@ _smail_main()
 			opts="$common --with-recovery-key --recovery-key-file" ;;
 		smail-admin:restore)
 			opts="$common --without-recovery-key" ;;
-		smail-admin:list|smail-admin:unlock|smail-admin:flush|\
-		smail-admin:check)
+		smail-admin:list|smail-admin:audit)
+			opts="$common --json" ;;
+		smail-admin:unlock|smail-admin:flush|smail-admin:check|\
+		smail-admin:purge)
 			opts=$common ;;
 		smail-admin:*)
 			opts="$common --user -n --name --recovery-key-file --pwhash
-				--with-recovery-key --without-recovery-key" ;;
+				--with-recovery-key --without-recovery-key --json" ;;
 		smail-register:*)
 			opts="$common -u --user -n --name -t --token
-				--change-password --new-password-file
-				--new-password-fd --login --logout --status" ;;
+				--access-code-file --change-password
+				--new-password-file --new-password-fd --login
+				--logout --status" ;;
 		smail-send:*)
 			opts="$common -u --user -s --subject -c --cc -a --attach
 				-H --html -m --message -r --reply -R --reply-all
 				-f --forward -x --exclude --draft -D --resume
-				-b --batch" ;;
+				-b --batch -E --expires --access-code-file
+				--recall" ;;
 		smail-inbox:*)
 			opts="--dir --user --password-file --password-fd -q
 				--quiet -h --help -V --version -u --unread -n
-				--drafts -d --delete" ;;
+				--drafts --sent --json -d --delete" ;;
 		smail-fetch:*)
 			opts="$common -u --user -o --output -z --zip -e --eml
-				-a --attachment" ;;
+				-a --attachment --verify" ;;
 		smail-addr:*)
 			opts="$common -u --user -a --add -r --remove -n --name
 				-G --groups -g --group --delete --import --export" ;;
 		*)
-			opts="$common --user -t --token" ;;
+			opts="$common --user -t --token --access-code-file" ;;
 		esac
 		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
 		return 0
@@ -614,13 +656,14 @@ _smail_main()
 	smail-admin)
 		if [[ -z $sub ]]; then
 			COMPREPLY=($(compgen -W 'init add invite list unlock
-				approve flush check backup restore' -- "$cur"))
+				approve flush check backup restore purge audit' \
+				-- "$cur"))
 		else
 			local _smail_dq
 			case $sub:${#operands[@]} in
 			invite:0)
 				_smail_addrs "$cur" invited ;;
-			unlock:0|approve:0)
+			unlock:0|approve:0|audit:0)
 				_smail_addrs "$cur" any ;;
 			backup:0|restore:0)
 				# The backup file.
@@ -648,10 +691,11 @@ _smail_main()
 			_smail_addrs "$cur" active locked
 		fi ;;
 	smail-send)
-		# Recipients, except for replies and batches, which take none.
+		# Recipients, except for replies, batches and recalls, which
+		# take none.
 		case "$seen " in
 		*" -r "*|*" --reply "*|*" -R "*|*" --reply-all "*|*" -b "*|\
-		*" --batch "*) ;;
+		*" --batch "*|*" --recall "*) ;;
 		*) _smail_rcpts "$cur" ;;
 		esac ;;
 	smail-inbox)
@@ -659,7 +703,11 @@ _smail_main()
 		*" -d "*|*" --delete "*) _smail_ids "$cur" both ;;
 		esac ;;
 	smail-fetch)
-		_smail_ids "$cur" messages ;;
+		# Zips to verify, or the ids of messages to fetch.
+		case "$seen " in
+		*" --verify "*) _smail_zips "$cur" ;;
+		*) _smail_ids "$cur" messages ;;
+		esac ;;
 	smail-addr)
 		# Operands are addresses, for -a and -r only: with -g, the
 		# group's contacts to add (any contact) or to take out (its

@@ -152,7 +152,9 @@ sm_mail_stage(sm_portal *p, const struct sm_mail *m, char **name)
 
 	compose(p, m, &text);
 	path = sm_xasprintf("%s/queue/tmp/%s", p->dir, n);
-	rc = sm_write_file(path, text.p, text.len);
+	/* In a batch, one syncfs covers the group's mails (sm_mail_sync). */
+	rc = p->batch ? sm_write_file_nosync(path, text.p, text.len) :
+	    sm_write_file(path, text.p, text.len);
 	free(path);
 	sm_buf_free(&text);
 	if (rc) {
@@ -276,7 +278,7 @@ set_aside(sm_portal *p, const char *name, const char *text, size_t len,
 /* Delivers queue/new/NAME: 0 done (or already done), 75 left queued,
  * 65 refused for good and set aside. */
 static int
-deliver(sm_portal *p, const char *name)
+deliver(sm_portal *p, const char *name, int sync)
 {
 	char *from = sm_xasprintf("%s/queue/new/%s", p->dir, name);
 	char *newdir = sm_xasprintf("%s/queue/new", p->dir);
@@ -290,7 +292,7 @@ deliver(sm_portal *p, const char *name)
 		if (rename(from, to) < 0) {
 			if (errno != ENOENT)   /* ENOENT: a flush delivered it */
 				rc = sm_err(EX_IOERR, "%s: %s", to, strerror(errno));
-		} else
+		} else if (sync)
 			rc = sm_fsync_dir(dir);
 		free(to);
 		free(dir);
@@ -344,29 +346,67 @@ out:
 	return rc;
 }
 
+/* After the commit: the staged mails into queue/new (one directory
+ * sync for them all), then delivered. */
+int
+sm_mail_post_many(sm_portal *p, char *const *names, size_t n)
+{
+	char *dir = sm_xasprintf("%s/queue/new", p->dir);
+	char *mdir = sm_xasprintf("%s/mail/new", p->dir);
+	size_t i;
+	int rc = 0, lock = -1, warned = 0;
+
+	for (i = 0; i < n && rc == 0; i++) {
+		char *from = sm_xasprintf("%s/queue/tmp/%s", p->dir, names[i]);
+		char *to = sm_xasprintf("%s/queue/new/%s", p->dir, names[i]);
+		if (rename(from, to) < 0)
+			rc = sm_err(EX_IOERR, "%s: %s", to, strerror(errno));
+		free(from);
+		free(to);
+	}
+	if (n && rc == 0)
+		rc = sm_fsync_dir(dir);
+	/* Queued: the command that queued them has done its work; a
+	 * delivery failure is a warning. */
+	if (n && rc == 0) {
+		if (queue_lock(p, &lock) != 0)
+			warned = 1;
+		else
+			for (i = 0; i < n; i++)
+				if (deliver(p, names[i], 0) == EX_TEMPFAIL)
+					warned = 1;
+		if (!p->cfg.smtp_url)
+			sm_fsync_dir(mdir);
+		queue_unlock(lock);
+		if (warned)
+			sm_warn("notification queued; 'smail-admin flush' delivers it");
+	}
+	free(dir);
+	free(mdir);
+	return rc;
+}
+
 int
 sm_mail_post(sm_portal *p, const char *name)
 {
-	char *from = sm_xasprintf("%s/queue/tmp/%s", p->dir, name);
-	char *to = sm_xasprintf("%s/queue/new/%s", p->dir, name);
-	char *dir = sm_xasprintf("%s/queue/new", p->dir);
-	int rc = 0, lock = -1;
+	char *names[1] = { (char *)name };
 
-	if (rename(from, to) < 0)
-		rc = sm_err(EX_IOERR, "%s: %s", to, strerror(errno));
-	else
-		rc = sm_fsync_dir(dir);
-	free(from);
-	free(to);
+	return sm_mail_post_many(p, names, 1);
+}
+
+/* Makes staged mails durable (a batch's group): one syncfs. */
+int
+sm_mail_sync(sm_portal *p)
+{
+	char *dir = sm_xasprintf("%s/queue/tmp", p->dir);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0 || syncfs(fd) < 0)
+		rc = sm_err(EX_IOERR, "%s: %s", dir, strerror(errno));
+	if (fd >= 0)
+		close(fd);
 	free(dir);
-	if (rc)
-		return rc;
-	/* The mail is queued: the command that queued it has done its
-	 * work; a delivery failure is a warning. */
-	if (queue_lock(p, &lock) != 0 || deliver(p, name) == EX_TEMPFAIL)
-		sm_warn("notification queued; 'smail-admin flush' delivers it");
-	queue_unlock(lock);
-	return 0;
+	return rc;
 }
 
 int
@@ -422,7 +462,7 @@ sm_mail_flush(sm_portal *p, unsigned *delivered, unsigned *left,
 		int r;
 		if (e->d_name[0] == '.')
 			continue;
-		r = deliver(p, e->d_name);
+		r = deliver(p, e->d_name, 1);
 		if (r == 0)
 			(*delivered)++;
 		else if (r == EX_DATAERR)

@@ -398,6 +398,102 @@ display_name(const struct sm_account *a)
 	return sm_xstrdup("");
 }
 
+/* Takes back a message whose header was stored when a later write
+ * failed: its header, holders, delivery record and queue entries. */
+static int
+undo(sm_portal *p, const struct sm_env *e, char *const *canon, size_t n)
+{
+	char *key;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < n && rc == 0; i++)
+		rc = sm_unqueue(p, canon[i], e->id);
+	key = sm_xasprintf("r:%s", e->id);
+	if (rc == 0)
+		rc = sm_store_remove(p, key);
+	free(key);
+	key = sm_xasprintf("d:%s", e->id);
+	if (rc == 0)
+		rc = sm_store_remove(p, key);
+	free(key);
+	key = sm_xasprintf("m:%s", e->id);
+	if (rc == 0)
+		rc = sm_store_remove(p, key);
+	free(key);
+	return rc;
+}
+
+/* ---- batches: many messages, one transaction, one sync ---- */
+
+int
+sm_batch_begin(sm_portal *p)
+{
+	int rc;
+
+	p->batch = sm_xcalloc(1, sizeof *p->batch);
+	if ((rc = sm_store_begin(p, 1)) != 0) {
+		free(p->batch);
+		p->batch = NULL;
+	}
+	return rc;
+}
+
+static void
+batch_free(sm_portal *p, int discard)
+{
+	size_t i;
+
+	for (i = 0; i < p->batch->nmails; i++) {
+		if (discard)
+			sm_mail_discard(p, p->batch->mails[i]);
+		free(p->batch->mails[i]);
+	}
+	free(p->batch->mails);
+	free(p->batch);
+	p->batch = NULL;
+}
+
+void
+sm_batch_abort(sm_portal *p)
+{
+	if (!p->batch)
+		return;
+	sm_store_end(p);
+	batch_free(p, 1);
+}
+
+/* Commits the group: its notifications made durable first (one
+ * syncfs), then the store (one sync), then the notifications posted.
+ * Every message of the group is durable when this returns 0. */
+int
+sm_batch_commit(sm_portal *p)
+{
+	struct sm_batch *b = p->batch;
+	int rc;
+
+	if (!b)
+		return 0;
+	if (b->broken) {
+		sm_batch_abort(p);
+		return sm_err(EX_IOERR, "a write failed: this group of messages "
+		    "was not stored");
+	}
+	if (b->nmails && (rc = sm_mail_sync(p)) != 0) {
+		sm_batch_abort(p);
+		return rc;
+	}
+	if ((rc = sm_store_commit(p)) != 0) {
+		batch_free(p, 1);
+		return rc;
+	}
+	p->batch = NULL;
+	sm_mail_post_many(p, b->mails, b->nmails);
+	p->batch = b;
+	batch_free(p, 0);
+	return 0;
+}
+
 int
 sm_send(sm_portal *p, const struct sm_ident *from, struct sm_compose *c,
     int kind, char out_id[SM_ID_CHARS + 1])
@@ -409,7 +505,7 @@ sm_send(sm_portal *p, const struct sm_ident *from, struct sm_compose *c,
 	char **canon = NULL, **addr = NULL, *from_name = NULL;
 	unsigned char *rsk = NULL;
 	size_t n = 0, i, nparts;
-	int rc, started = 0, have_rk;
+	int rc, started = 0, have_rk, written = 0;
 
 	memset(&w, 0, sizeof w);
 	memset(&me, 0, sizeof me);
@@ -477,6 +573,7 @@ sm_send(sm_portal *p, const struct sm_ident *from, struct sm_compose *c,
 		sm_msgw_rcpt(&w, from->canon, from->pub.box_pk);
 	if ((rc = sm_msgw_finish(&w)) != 0)
 		goto abort;
+	written = 1;           /* from here on, an error undoes more */
 	if (kind == SM_KIND_MESSAGE) {
 		const char **state = sm_xcalloc(n, sizeof *state);
 		for (i = 0; i < n; i++)
@@ -525,12 +622,25 @@ sm_send(sm_portal *p, const struct sm_ident *from, struct sm_compose *c,
 	started = 0;
 	memcpy(out_id, w.env.id, SM_ID_CHARS + 1);
 	for (i = 0; i < n; i++)
-		if (r[i].mail)
-			sm_mail_post(p, r[i].mail);
+		if (r[i].mail) {
+			if (p->batch) {
+				/* Posted with the group, after its commit. */
+				struct sm_batch *b = p->batch;
+				b->mails = sm_xrealloc(b->mails, (b->nmails + 1) *
+				    sizeof *b->mails);
+				b->mails[b->nmails++] = r[i].mail;
+				r[i].mail = NULL;
+			} else
+				sm_mail_post(p, r[i].mail);
+		}
 	goto out;
 abort:
+	/* GDBM has no rollback: take back what was written. */
 	sm_msgw_abort(&w);
-	sm_store_end(p);
+	if (written && undo(p, &w.env, canon, kind == SM_KIND_MESSAGE ? n : 0) != 0)
+		sm_store_end(p);       /* could not: a batch cannot commit */
+	else
+		sm_store_release(p);
 	started = 0;
 discard:
 	for (i = 0; i < n; i++)

@@ -62,6 +62,7 @@ int sm_unb64(unsigned char *out, size_t outlen, const char *in, size_t inlen);
 /* Files.  sm_write_file creates PATH with O_EXCL|O_NOFOLLOW 0600 and
  * fsyncs it; sm_replace_file writes PATH.tmp and renames it over PATH. */
 int sm_write_file(const char *path, const void *p, size_t n);
+int sm_write_file_nosync(const char *path, const void *p, size_t n);
 int sm_replace_file(const char *path, const void *p, size_t n);
 int sm_read_file(const char *path, size_t max, char **out, size_t *outlen);
 int sm_fsync_dir(const char *dir);
@@ -178,7 +179,16 @@ typedef struct sm_portal {
 	int lockfd;
 	struct sm_store *st;           /* the open transaction, if any */
 	struct sm_smtp *smtp;          /* the relay's handle, once used */
+	struct sm_batch *batch;        /* a batch's group of messages, if open */
 } sm_portal;
+
+/* Messages sent in one transaction (smail-send -b): one sync for the
+ * group, their notifications posted together after it. */
+struct sm_batch {
+	char **mails;                  /* staged notifications */
+	size_t nmails;
+	int broken;                    /* a write failed: the group cannot commit */
+};
 
 char *sm_portal_default_dir(void);
 /* Resolves -d / SMAIL_DIR / the default, checks the portal is safe,
@@ -210,8 +220,12 @@ int sm_store_begin(sm_portal *p, int write);
 int sm_store_reserve(sm_portal *p, uint64_t bytes);
 /* Syncs (writers) and releases; 0 or 74. */
 int sm_store_commit(sm_portal *p);
-/* Releases without syncing: for readers, and writers that wrote nothing. */
+/* Releases without syncing: for readers, and writers that wrote nothing.
+ * Inside an open transaction (a batch), begin/commit/end nest, and only
+ * the outermost commits; an inner writer's end marks the batch broken,
+ * sm_store_release does not (for an inner writer that undid itself). */
 void sm_store_end(sm_portal *p);
+void sm_store_release(sm_portal *p);
 
 /* 0 found (OUT malloc'd, caller wipes and frees), 1 absent, or 74. */
 int sm_store_get(sm_portal *p, const char *key, unsigned char **out,
@@ -504,6 +518,8 @@ int sm_mail_stage(sm_portal *p, const struct sm_mail *m, char **name);
 /* After the commit: into queue/new, then delivered; a delivery failure
  * is a warning and the mail stays queued. */
 int sm_mail_post(sm_portal *p, const char *name);
+int sm_mail_post_many(sm_portal *p, char *const *names, size_t n);
+int sm_mail_sync(sm_portal *p);
 /* The transaction failed: wipe the staged mail. */
 void sm_mail_discard(sm_portal *p, const char *name);
 /* Delivers everything queued (smail-admin flush): counts of mails
@@ -727,6 +743,11 @@ void sm_compose_attach_part(struct sm_compose *c, const char *name,
     uint64_t size, const struct sm_env *e, const unsigned char *K, unsigned part);
 /* The limits: 65 naming the one broken. */
 int sm_compose_check(const struct sm_compose *c);
+/* A batch's group: sm_send inside it shares one transaction; nothing of
+ * the group is durable until sm_batch_commit returns 0. */
+int sm_batch_begin(sm_portal *p);
+int sm_batch_commit(sm_portal *p);
+void sm_batch_abort(sm_portal *p);
 /* Stores C as a message (or the sender's draft) and notifies. */
 int sm_send(sm_portal *p, const struct sm_ident *from, struct sm_compose *c,
     int kind, char out_id[SM_ID_CHARS + 1]);

@@ -27,6 +27,8 @@
 struct sm_store {
 	GDBM_FILE db;
 	int write;
+	int depth;                     /* transactions begun inside this one */
+	uint32_t wmask;                /* which of them write */
 };
 
 static void sm_store_reserve_quiet(sm_portal *p, uint64_t bytes);
@@ -180,8 +182,21 @@ sm_store_begin(sm_portal *p, int write)
 	struct sm_store *s;
 	int rc;
 
-	if (p->st)
-		return sm_err(EX_SOFTWARE, "store: nested transaction");
+	/* Inside an open transaction (a batch's group), a transaction is
+	 * part of it: only the outermost one commits. */
+	if (p->st) {
+		if (write && !p->st->write)
+			return sm_err(EX_SOFTWARE, "store: write inside a read "
+			    "transaction");
+		if (p->st->depth >= 31)
+			return sm_err(EX_SOFTWARE, "store: transactions nested too deep");
+		p->st->depth++;
+		if (write)
+			p->st->wmask |= 1u << p->st->depth;
+		else
+			p->st->wmask &= ~(1u << p->st->depth);
+		return 0;
+	}
 	if ((rc = lock_wait(p, write ? LOCK_EX : LOCK_SH)) != 0)
 		return rc;
 	s = sm_xcalloc(1, sizeof *s);
@@ -254,6 +269,10 @@ sm_store_commit(sm_portal *p)
 
 	if (!s)
 		return 0;
+	if (s->depth) {
+		s->depth--;
+		return 0;
+	}
 	if (s->db && s->write && gdbm_sync(s->db) != 0)
 		rc = sm_err(EX_IOERR, "%s/store.db: sync: %s", p->dir,
 		    gdbm_strerror(gdbm_errno));
@@ -266,6 +285,18 @@ sm_store_commit(sm_portal *p)
 	return rc;
 }
 
+/* Ends an inner transaction that left nothing behind (it undid what it
+ * wrote); outside a batch, the same as sm_store_end. */
+void
+sm_store_release(sm_portal *p)
+{
+	if (p->st && p->st->depth) {
+		p->st->depth--;
+		return;
+	}
+	sm_store_end(p);
+}
+
 void
 sm_store_end(sm_portal *p)
 {
@@ -273,6 +304,15 @@ sm_store_end(sm_portal *p)
 
 	if (!s)
 		return;
+	if (s->depth) {
+		/* An inner writer that failed: the outer transaction must not
+		 * commit what it wrote (see sm_store_release for one that
+		 * undid its writes itself). */
+		if ((s->wmask >> s->depth) & 1 && p->batch)
+			p->batch->broken = 1;
+		s->depth--;
+		return;
+	}
 	if (s->db)
 		gdbm_close(s->db);
 	free(s);

@@ -300,8 +300,8 @@ write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
-int
-sm_write_file(const char *path, const void *p, size_t n)
+static int
+write_new(const char *path, const void *p, size_t n, int sync)
 {
 	int fd, e;
 
@@ -309,7 +309,7 @@ sm_write_file(const char *path, const void *p, size_t n)
 	if (fd < 0)
 		return sm_err(errno == EEXIST ? EX_CANTCREAT : EX_IOERR,
 		    "%s: %s", path, strerror(errno));
-	if (write_all(fd, p, n) < 0 || fsync(fd) < 0) {
+	if (write_all(fd, p, n) < 0 || (sync && fsync(fd) < 0)) {
 		e = errno;
 		close(fd);
 		unlink(path);
@@ -318,6 +318,19 @@ sm_write_file(const char *path, const void *p, size_t n)
 	if (close(fd) < 0)
 		return sm_err(EX_IOERR, "%s: %s", path, strerror(errno));
 	return 0;
+}
+
+int
+sm_write_file(const char *path, const void *p, size_t n)
+{
+	return write_new(path, p, n, 1);
+}
+
+/* For a group of files made durable together (syncfs). */
+int
+sm_write_file_nosync(const char *path, const void *p, size_t n)
+{
+	return write_new(path, p, n, 0);
 }
 
 int
