@@ -25,6 +25,7 @@ static const char usage[] =
     "                              a working portal at DIR from a backup\n"
     "  audit [ADDR]                the security log: TIME EVENT ACCOUNT ID\n"
     "  purge                       remove what is over; give the space back\n"
+    "  keys                        the portal's id and key fingerprints\n"
     "common options: -d/--dir DIR, --password-file FILE, --password-fd N,\n"
     "  -q/--quiet, -h/--help, -V/--version\n";
 
@@ -164,6 +165,35 @@ cmd_backup(sm_portal *p, const struct sm_opts *o, const char *file, int with_rk,
 	return rc;
 }
 
+/* What an auditor compares a signed export with. */
+static int
+cmd_keys(sm_portal *p)
+{
+	unsigned char *sk = sm_secret_alloc(64);
+	char *fp;
+	int rc, have;
+
+	printf("portal\t%s\n", p->idhex);
+	rc = sm_portal_signkey(p, sk, 0);
+	if (rc == 0) {
+		fp = sm_fingerprint(sk + 32);
+		printf("signing-key\t%s\n", fp);
+		free(fp);
+	} else if (rc == EX_NOINPUT) {
+		printf("signing-key\tnone (made at the first signed export)\n");
+		rc = 0;
+	}
+	fp = sm_fingerprint(p->recovery_pk);
+	have = sm_recovery_key_load(p, NULL, sk);
+	printf("recovery-key\t%s\t%s\n", fp, have == 1 ? "in the portal" :
+	    "kept elsewhere");
+	free(fp);
+	sm_secret_free(sk);
+	if (rc == 0 && fflush(stdout) != 0)
+		rc = sm_err(EX_IOERR, "standard output: write error");
+	return rc;
+}
+
 static int
 cmd_flush(sm_portal *p)
 {
@@ -258,7 +288,7 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "add") && strcmp(cmd, "invite") && strcmp(cmd, "list") &&
 	    strcmp(cmd, "unlock") && strcmp(cmd, "approve") && strcmp(cmd, "flush") &&
 	    strcmp(cmd, "check") && strcmp(cmd, "backup") && strcmp(cmd, "audit") &&
-	    strcmp(cmd, "purge")) {
+	    strcmp(cmd, "purge") && strcmp(cmd, "keys")) {
 		sm_err(EX_USAGE, "%s: unknown command", cmd);
 		sm_usage(usage);
 	}
@@ -267,7 +297,8 @@ main(int argc, char **argv)
 			sm_usage(usage);
 	} else
 		operand(argc, strcmp(cmd, "list") && strcmp(cmd, "flush") &&
-		    strcmp(cmd, "check") && strcmp(cmd, "purge") ? 1 : 0, cmd);
+		    strcmp(cmd, "check") && strcmp(cmd, "purge") &&
+		    strcmp(cmd, "keys") ? 1 : 0, cmd);
 	if ((rc = sm_portal_open(o.dir, &p)) != 0)
 		return rc;
 	if (strcmp(cmd, "add") == 0)
@@ -283,6 +314,8 @@ main(int argc, char **argv)
 		rc = cmd_approve(p, argv[optind], keyfile);
 	else if (strcmp(cmd, "check") == 0)
 		rc = cmd_check(p);
+	else if (strcmp(cmd, "keys") == 0)
+		rc = cmd_keys(p);
 	else if (strcmp(cmd, "purge") == 0) {
 		struct sm_purged st;
 		if ((rc = sm_purge(p, &st)) == 0)
@@ -292,6 +325,10 @@ main(int argc, char **argv)
 			    st.sessions == 1 ? "" : "s", st.tokens, st.tokens == 1 ? "" : "s");
 	}
 	else if (strcmp(cmd, "audit") == 0) {
+		char *canon = NULL;
+		if (optind < argc && (rc = sm_addr_canon(argv[optind], &canon)) != 0)
+			goto done;
+		free(canon);
 		if ((rc = sm_store_begin(p, 0)) == 0) {
 			rc = sm_audit_walk(p, stdout, optind < argc ? argv[optind] : NULL,
 			    json, NULL, NULL);
@@ -305,6 +342,7 @@ main(int argc, char **argv)
 		rc = cmd_backup(p, &o, argv[optind], with_rk, keyfile);
 	else
 		rc = cmd_flush(p);
+done:
 	sm_portal_close(p);
 	return rc;
 }

@@ -368,7 +368,7 @@ main(int argc, char **argv)
 	}
 	if (a.recall) {
 		if (nrcpt || a.ncc || a.natt || a.subject || a.msgfile || a.html ||
-		    a.draft || a.ndrop || a.ttl) {
+		    a.draft || a.ndrop || a.ttl || a.codefile) {
 			sm_err(EX_USAGE, "--recall takes only the message id");
 			sm_usage(usage);
 		}
@@ -380,6 +380,10 @@ main(int argc, char **argv)
 	if (a.batch && (nrcpt || a.ncc || a.natt || a.subject || a.msgfile ||
 	    a.html || a.draft || a.ndrop)) {
 		sm_err(EX_USAGE, "-b takes everything from the manifest");
+		sm_usage(usage);
+	}
+	if (a.ttl && a.draft) {
+		sm_err(EX_USAGE, "-E applies when a message is sent: give it with -D");
 		sm_usage(usage);
 	}
 	if (a.ndrop && !a.forward && !a.resume) {

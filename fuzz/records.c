@@ -12,7 +12,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	v = data + 1;
 	n = size - 1;
-	switch (data[0] % 6) {
+	switch (data[0] % 7) {
 	case 0: {
 		struct sm_account a;
 		if (sm_account_decode(&a, v, n) == 0) {
@@ -51,6 +51,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct sm_book b;
 		if (sm_book_decode(&b, (const char *)v, n) == 0)
 			sm_book_free(&b);
+		break;
+	}
+	case 6: {
+		struct sm_dlv d;
+		if (sm_dlv_decode(&d, (const char *)v, n) == 0)
+			sm_dlv_free(&d);
 		break;
 	}
 	case 5: {

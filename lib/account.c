@@ -282,9 +282,9 @@ sm_account_locked(const sm_portal *p, const struct sm_account *a)
 const char *
 sm_account_state(const sm_portal *p, const struct sm_account *a)
 {
-	if (a->state == SM_INVITED)
-		return "invited";
-	return sm_account_locked(p, a) ? "locked" : "active";
+	if (sm_account_locked(p, a))
+		return "locked";
+	return a->state == SM_INVITED ? "invited" : "active";
 }
 
 static int
@@ -480,8 +480,9 @@ sm_invite_prepare(sm_portal *p, struct sm_account *a, int new, const char *addr,
 	else if (a->has_code) {
 		/* A renewal keeps the code, but cannot know it: it is asked
 		 * for again at registration through the same salt. */
-		sm_err(EX_DATAERR, "%s: was invited with an access code; give it "
-		    "again (--access-code-file) to renew the invitation", a->addr);
+		sm_err(EX_DATAERR, "%s: was invited with an access code: only a "
+		    "new message whose sender gives the code (smail-send "
+		    "--access-code-file) renews the invitation", a->addr);
 		rc = EX_DATAERR;
 		goto out;
 	}

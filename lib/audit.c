@@ -177,65 +177,126 @@ entry_free(struct entry *e)
 	free(e->id);
 }
 
+struct seqs {
+	uint64_t *v;
+	size_t n;
+};
+
+static int
+collect_seq(sm_portal *p, const char *key, void *arg)
+{
+	struct seqs *q = arg;
+	char *end;
+	unsigned long long u;
+
+	(void)p;
+	if (strlen(key) != 2 + 16)
+		return 0;                  /* a:head */
+	u = strtoull(key + 2, &end, 16);
+	if (*end || u == 0)
+		return 0;
+	q->v = sm_xrealloc(q->v, (q->n + 1) * sizeof *q->v);
+	q->v[q->n++] = u;
+	return 0;
+}
+
+static int
+cmp_seq(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+report(void (*problem)(void *, const char *, const char *), void *arg,
+    const char *what, unsigned long long a, unsigned long long b)
+{
+	char msg[160];
+
+	if (b)
+		snprintf(msg, sizeof msg, what, a, b);
+	else
+		snprintf(msg, sizeof msg, what, a);
+	if (problem)
+		problem(arg, "audit", msg);
+}
+
 /*
- * Walks the log in order.  With OUT, prints TIME EVENT ACCOUNT ID
- * (only ACCOUNT's, when given).  With PROBLEM, reports each broken
- * link: a missing entry, a changed one, a head that does not match.
+ * Walks the log in order: the entries the store holds, whatever the
+ * head says, so that a damaged head neither hides entries nor sends the
+ * walk through numbers that were never written.  With OUT, prints TIME
+ * EVENT ACCOUNT ID (only ACCOUNT's, when given).  With PROBLEM, reports
+ * each break: missing entries, a changed one, a head that does not
+ * name the last entry.
  */
 int
 sm_audit_walk(sm_portal *p, FILE *out, const char *account, int json,
     void (*problem)(void *, const char *, const char *), void *arg)
 {
 	unsigned char prev[32], hash[32], h[32];
-	uint64_t seq, i;
+	uint64_t seq, expect = 1;
+	struct seqs q = { 0 };
 	char *canon = NULL;
-	int rc, broken = 0;
+	size_t k;
+	int rc, broken = 0, have_head;
 
 	if (account && (rc = sm_addr_canon(account, &canon)) != 0)
 		return rc;
-	if ((rc = head_get(p, &seq, hash)) != 0) {
+	{
+		unsigned char *hv;
+		size_t hn;
+		rc = sm_store_get(p, "a:head", &hv, &hn);
+		if (rc == 0)
+			free(hv);
+		have_head = rc == 0;
+	}
+	if ((rc = head_get(p, &seq, hash)) != 0 ||
+	    (rc = sm_store_each(p, "a:", collect_seq, &q)) != 0) {
 		free(canon);
+		free(q.v);
 		return rc;
 	}
+	if (q.n > 1)
+		qsort(q.v, q.n, sizeof *q.v, cmp_seq);
 	memset(prev, 0, 32);
-	for (i = 1; i <= seq; i++) {
-		char key[32], msg[96];
+	for (k = 0; k < q.n; k++) {
+		char key[32];
 		unsigned char *v;
 		size_t n;
 		struct entry e;
-		snprintf(key, sizeof key, "a:%016llx", (unsigned long long)i);
-		rc = sm_store_get(p, key, &v, &n);
-		if (rc == 1) {
-			snprintf(msg, sizeof msg, "entry %llu is missing",
-			    (unsigned long long)i);
-			if (problem)
-				problem(arg, "audit", msg);
+		if (q.v[k] != expect) {
+			if (q.v[k] - expect == 1)
+				report(problem, arg, "entry %llu is missing",
+				    (unsigned long long)expect, 0);
+			else
+				report(problem, arg, "entries %llu to %llu are missing",
+				    (unsigned long long)expect,
+				    (unsigned long long)q.v[k] - 1);
 			broken = 1;
-			memset(prev, 0xff, 32);   /* nothing after links to this */
-			continue;
+			memset(prev, 0xff, 32);   /* the next cannot link to it */
 		}
-		if (rc) {
+		expect = q.v[k] + 1;
+		snprintf(key, sizeof key, "a:%016llx", (unsigned long long)q.v[k]);
+		if ((rc = sm_store_get(p, key, &v, &n)) != 0) {
 			free(canon);
-			return rc;
+			free(q.v);
+			return rc == 1 ? EX_IOERR : rc;
 		}
 		entry_hash(h, v, n);
 		if (decode(&e, v, n) < 0) {
-			snprintf(msg, sizeof msg, "entry %llu does not decode",
-			    (unsigned long long)i);
-			if (problem)
-				problem(arg, "audit", msg);
+			report(problem, arg, "entry %llu does not decode",
+			    (unsigned long long)q.v[k], 0);
 			broken = 1;
 			free(v);
 			memcpy(prev, h, 32);
 			continue;
 		}
 		free(v);
-		if (sodium_memcmp(e.prev, prev, 32) != 0 && !(broken && i > 1 &&
-		    prev[0] == 0xff && prev[31] == 0xff)) {
-			snprintf(msg, sizeof msg, "entry %llu does not follow the one "
-			    "before (removed or changed)", (unsigned long long)i);
-			if (problem)
-				problem(arg, "audit", msg);
+		if (sodium_memcmp(e.prev, prev, 32) != 0 &&
+		    !(prev[0] == 0xff && prev[31] == 0xff)) {
+			report(problem, arg, "entry %llu does not follow the one before "
+			    "(removed or changed)", (unsigned long long)q.v[k], 0);
 			broken = 1;
 		}
 		memcpy(prev, h, 32);
@@ -258,11 +319,21 @@ sm_audit_walk(sm_portal *p, FILE *out, const char *account, int json,
 		}
 		entry_free(&e);
 	}
-	if (seq && sodium_memcmp(prev, hash, 32) != 0) {
+	if (q.n && !have_head) {
+		report(problem, arg, "the head is missing (%llu entries)",
+		    (unsigned long long)q.n, 0);
+		broken = 1;
+	} else if (have_head && (seq != (q.n ? q.v[q.n - 1] : 0) ||
+	    (q.n && sodium_memcmp(prev, hash, 32) != 0))) {
+		char msg[160];
+		snprintf(msg, sizeof msg, "the head names entry %llu, the last is "
+		    "%llu", (unsigned long long)seq,
+		    (unsigned long long)(q.n ? q.v[q.n - 1] : 0));
 		if (problem)
-			problem(arg, "audit", "the head does not match the last entry");
+			problem(arg, "audit", msg);
 		broken = 1;
 	}
 	free(canon);
+	free(q.v);
 	return broken ? EX_DATAERR : 0;
 }

@@ -18,6 +18,10 @@ locked_msg(const struct sm_account *a)
 	char when[32];
 
 	sm_fmt_time(a->lock_until, when);
+	if (a->state == SM_INVITED)
+		return sm_err(EX_NOPERM, "%s: locked until %s (too many wrong "
+		    "access codes); wait, or ask the operator (smail-admin unlock)",
+		    a->addr, when);
 	return sm_err(EX_NOPERM, "%s: account locked until %s (too many wrong "
 	    "passwords); wait, or reset the password with smail-reset",
 	    a->addr, when);
@@ -33,9 +37,10 @@ not_registered(const struct sm_account *a)
 /* Counts one attempt before the password (or access code) is checked;
  * INVITED lets an invited account through (its access code). */
 int
-sm_attempt_count(sm_portal *p, const char *canon, int invited,
+sm_attempt_count(sm_portal *p, const char *canon, int flags,
     struct sm_account *a)
 {
+	int invited = flags & SM_ATTEMPT_INVITED;
 	int rc;
 
 	if ((rc = sm_store_begin(p, 1)) != 0)
@@ -50,7 +55,7 @@ sm_attempt_count(sm_portal *p, const char *canon, int invited,
 		sm_account_free(a);
 		return rc;
 	}
-	if (sm_account_locked(p, a)) {
+	if (sm_account_locked(p, a) && !(flags & SM_ATTEMPT_LOCKED)) {
 		sm_store_end(p);
 		rc = locked_msg(a);
 		sm_account_free(a);
@@ -102,6 +107,28 @@ sm_attempt_failed(sm_portal *p, const char *canon, const char *what)
 			sm_store_end(p);
 		rc = sm_err(EX_NOPERM, "%s: wrong %s", a.addr, what);
 	}
+	sm_account_free(&a);
+	return rc;
+}
+
+/* The access code was right: the attempt no longer counts. */
+int
+sm_attempt_clear(sm_portal *p, const char *canon)
+{
+	struct sm_account a;
+	int rc;
+
+	if ((rc = sm_store_begin(p, 1)) != 0)
+		return rc;
+	if ((rc = sm_account_get(p, canon, &a)) != 0) {
+		sm_store_end(p);
+		return rc;
+	}
+	a.failed = 0;
+	if ((rc = sm_account_put(p, &a)) == 0)
+		rc = sm_store_commit(p);
+	else
+		sm_store_end(p);
 	sm_account_free(&a);
 	return rc;
 }

@@ -50,11 +50,12 @@ entry(struct archive *a, const char *name, const void *p, size_t n,
 	return rc;
 }
 
-/* The wrapped recovery key: a text file of the salt, the cost and the
- * AEAD of the key, base64. */
+/* The portal's secrets under a passphrase: the recovery key, and the
+ * signing key (portal.key) when there is one; a text file of the salt,
+ * the cost and the AEAD, base64. */
 static int
-wrap_rk(const sm_portal *p, const unsigned char sk[32], const char *pass,
-    sm_buf *out)
+wrap_keys(const sm_portal *p, const unsigned char *keys, size_t n,
+    const char *pass, sm_buf *out)
 {
 	struct sm_pwparams pp;
 	unsigned char *k = sm_secret_alloc(32);
@@ -64,7 +65,7 @@ wrap_rk(const sm_portal *p, const unsigned char sk[32], const char *pass,
 
 	sm_pwparams_new(&pp, SM_PWHASH_SENSITIVE);
 	if ((rc = sm_pwhash_key(k, pass, &pp)) == 0) {
-		sm_aead_seal(&ct, k, p->id, sizeof p->id, sk, 32);
+		sm_aead_seal(&ct, k, p->id, sizeof p->id, keys, n);
 		salt = sm_b64(pp.salt, sizeof pp.salt);
 		box = sm_b64(ct.p, ct.len);
 		sm_buf_printf(out, "%s\n%s %llu %llu\n%s\n", RK_HEAD, salt,
@@ -77,31 +78,39 @@ wrap_rk(const sm_portal *p, const unsigned char sk[32], const char *pass,
 	return rc;
 }
 
+/* KEYS gets the recovery key (32 bytes) and, when the backup holds it,
+ * the signing key (64 more); *N says which. */
 static int
-unwrap_rk(const unsigned char id[16], const char *text, const char *pass,
-    unsigned char sk[32])
+unwrap_keys(const unsigned char id[16], const char *text, const char *pass,
+    unsigned char keys[96], size_t *n)
 {
 	char head[64], salt[64], box[256];
 	unsigned long long ops, mem;
 	struct sm_pwparams pp;
-	unsigned char ct[24 + 32 + 16], *k;
+	unsigned char ct[24 + 96 + 16], *k;
 	sm_buf out = { 0 };
+	size_t clen;
+	const char *end;
 	int rc = 0;
 
 	if (sscanf(text, "%63s %63s %llu %llu %255s", head, salt, &ops, &mem, box) != 5 ||
 	    strcmp(head, RK_HEAD) != 0 ||
 	    sm_unb64(pp.salt, sizeof pp.salt, salt, strlen(salt)) != 0 ||
-	    sm_unb64(ct, sizeof ct, box, strlen(box)) != 0)
+	    sodium_base642bin(ct, sizeof ct, box, strlen(box), NULL, &clen, &end,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 || *end ||
+	    (clen != 24 + 32 + 16 && clen != 24 + 96 + 16))
 		return sm_err(EX_DATAERR, "the backup's recovery key is damaged");
 	pp.ops = ops;
 	pp.mem = mem;
 	k = sm_secret_alloc(32);
 	if ((rc = sm_pwhash_key(k, pass, &pp)) == 0) {
-		if (sm_aead_open(&out, k, id, 16, ct, sizeof ct) != 0 || out.len != 32)
+		if (sm_aead_open(&out, k, id, 16, ct, clen) != 0)
 			rc = sm_err(EX_NOPERM, "wrong passphrase for the backup's "
 			    "recovery key");
-		else
-			memcpy(sk, out.p, 32);
+		else {
+			memcpy(keys, out.p, out.len);
+			*n = out.len;
+		}
 	}
 	sm_buf_free(&out);
 	sm_secret_free(k);
@@ -123,8 +132,19 @@ sm_backup(sm_portal *p, const char *file, const char *pass,
 
 	if ((rc = sm_read_file(cfgpath, 1 << 20, &cfg, &cfglen)) != 0)
 		goto out;
-	if (rsk && (rc = wrap_rk(p, rsk, pass, &rk)) != 0)
-		goto out;
+	if (rsk) {
+		/* With the recovery key goes the signing key, so that exports
+		 * made before a restore still verify against the portal. */
+		unsigned char *keys = sm_secret_alloc(96);
+		size_t nk = 32;
+		memcpy(keys, rsk, 32);
+		if (sm_portal_signkey(p, keys + 32, 0) == 0)
+			nk = 96;
+		rc = wrap_keys(p, keys, nk, pass, &rk);
+		sm_secret_free(keys);
+		if (rc || (rc = sm_audit_now(p, "recovery", "", "")) != 0)
+			goto out;
+	}
 	if (!(dump = tmpfile())) {
 		rc = sm_err(EX_CANTCREAT, "a temporary file: %s", strerror(errno));
 		goto out;
@@ -308,8 +328,9 @@ sm_restore(const char *file, const char *dir, const struct sm_opts *o,
 		    0, &pass);
 	/* It must open as a portal: config, identity. */
 	if (rc == 0 && (rc = sm_portal_open(stage, &p)) == 0 && rk && pass) {
-		sk = sm_secret_alloc(32);
-		if ((rc = unwrap_rk(p->id, rk, pass, sk)) == 0) {
+		size_t nk = 0;
+		sk = sm_secret_alloc(96);
+		if ((rc = unwrap_keys(p->id, rk, pass, sk, &nk)) == 0) {
 			crypto_scalarmult_base(pk, sk);
 			if (sodium_memcmp(pk, p->recovery_pk, 32) != 0)
 				rc = sm_err(EX_DATAERR, "the backup's recovery key is not "
@@ -320,6 +341,10 @@ sm_restore(const char *file, const char *dir, const struct sm_opts *o,
 			rc = sm_recovery_key_write(path, sk);
 			free(path);
 		}
+		if (rc == 0 && nk == 96)
+			rc = sm_portal_signkey_write(p, sk + 32);
+		if (rc == 0)
+			rc = sm_audit_now(p, "recovery", "", "");
 	} else if (rc == 0 && rk)
 		sm_warn("the backup holds the recovery key, left out: resets will "
 		    "wait for 'smail-admin approve'");

@@ -114,9 +114,10 @@ sm_safe_name(const char *name)
 	return s;
 }
 
-/* Unique safe names for the attachments, none equal to TAKEN. */
+/* Unique safe names for the attachments, none equal to TAKEN or
+ * TAKEN2 (the files the export writes itself). */
 static char **
-safe_names(const struct sm_stmt *s, const char *taken)
+safe_names(const struct sm_stmt *s, const char *taken, const char *taken2)
 {
 	char **v = sm_xcalloc(s->natt ? s->natt : 1, sizeof *v);
 	size_t i, j;
@@ -125,7 +126,8 @@ safe_names(const struct sm_stmt *s, const char *taken)
 		char *base = sm_safe_name(s->att[i].name), *cand = sm_xstrdup(base);
 		unsigned k = 1;
 		for (;;) {
-			int clash = taken && strcmp(cand, taken) == 0;
+			int clash = (taken && strcmp(cand, taken) == 0) ||
+			    (taken2 && strcmp(cand, taken2) == 0);
 			for (j = 0; j < i && !clash; j++)
 				clash = strcmp(v[j], cand) == 0;
 			if (!clash)
@@ -319,7 +321,7 @@ sm_export_dir(sm_portal *p, struct sm_opened *o, const char *dir)
 	size_t i;
 	int rc;
 
-	names = safe_names(&o->stmt, txt);
+	names = safe_names(&o->stmt, txt, NULL);
 	/* Refuse before writing anything when a file exists. */
 	for (i = 0; i <= o->stmt.natt; i++) {
 		path = sm_xasprintf("%s/%s", dir, i == 0 ? txt : names[i - 1]);
@@ -468,8 +470,8 @@ sm_export_zip(sm_portal *p, struct sm_opened *o, struct sm_out *out)
 	size_t i;
 	int rc = 0;
 
-	names = safe_names(&o->stmt, "message.txt");
-	if ((rc = sm_portal_signkey(p, psk)) != 0 ||
+	names = safe_names(&o->stmt, "message.txt", "manifest.txt");
+	if ((rc = sm_portal_signkey(p, psk, 1)) != 0 ||
 	    (rc = sm_part_load(p, &o->env, o->K, 0, &stmt, NULL)) != 0)
 		goto out;
 	if (archive_write_set_format_zip(a) != ARCHIVE_OK ||

@@ -155,6 +155,9 @@ sm_dlv_mark(sm_portal *p, const char *id, const char *canon, const char *state)
 			continue;
 		if (strcmp(r->state, "deleted") == 0 || strcmp(r->state, "recalled") == 0)
 			continue;
+		/* A recall cannot take back what was read: that stays. */
+		if (strcmp(state, "recalled") == 0 && strcmp(r->state, "read") == 0)
+			continue;
 		if (strcmp(state, "read") == 0 && strcmp(r->state, "read") == 0)
 			continue;
 		snprintf(r->state, sizeof r->state, "%s", state);
@@ -347,6 +350,26 @@ sm_msg_over(sm_portal *p, const char *id, int64_t expires)
 	return 0;
 }
 
+/* For a message that was addressed to CANON but is not in its index:
+ * 66 with the reason when it was recalled or has expired, else 0. */
+int
+sm_dlv_over(sm_portal *p, const char *id, const char *canon)
+{
+	struct sm_dlv d;
+	size_t i;
+	int rc = 0, mine = 0;
+
+	if (sm_dlv_get(p, id, &d) != 0)
+		return 0;
+	for (i = 0; i < d.n; i++)
+		if (strcmp(d.rcpt[i].addr, canon) == 0)
+			mine = 1;
+	if (mine)
+		rc = sm_msg_over(p, id, d.expires);
+	sm_dlv_free(&d);
+	return rc;
+}
+
 /* smail-send --recall: the sender withdraws a message.  Its content is
  * wiped now; recipients are told it was recalled. */
 int
@@ -360,7 +383,7 @@ sm_recall(sm_portal *p, const struct sm_ident *id, const char *mid)
 	int rc, i, have_env;
 
 	if (!sm_id_valid(mid))
-		return sm_err(EX_NOINPUT, "%s: no such message", mid);
+		return sm_err(EX_DATAERR, "'%.40s' is not a message id", mid);
 	if ((rc = sm_store_begin(p, 1)) != 0)
 		return rc;
 	rc = sm_dlv_get(p, mid, &d);
@@ -541,14 +564,15 @@ sm_purge(sm_portal *p, struct sm_purged *st)
 					st->leftovers++;
 			}
 		}
-	/* Then the recalls: the content went at the recall; the marks go now. */
+	/* Then the recalls: the content went at the recall; the holders go
+	 * now.  The mark stays, so that a recipient who still has the id is
+	 * told it was recalled. */
 	for (i = 0; i < all.n && rc == 0; i++) {
 		const char *k = all.v[i];
 		if (strncmp(k, "R:", 2) == 0) {
 			char *m = sm_xasprintf("m:%s", k + 2), *h = sm_xasprintf("r:%s", k + 2);
-			int counted = !has(&all, m);   /* else counted above */
-			if ((rc = zero_remove(p, h)) == 0 &&
-			    (rc = sm_store_remove(p, k)) == 0 && counted &&
+			int counted = !has(&all, m) && has(&all, h);
+			if ((rc = zero_remove(p, h)) == 0 && counted &&
 			    (rc = sm_audit(p, "purge", "", k + 2)) == 0)
 				st->messages++;
 			free(m);

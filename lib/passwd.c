@@ -79,7 +79,7 @@ read_line(int fd, const char *what, char **pw)
 	buf[n] = 0;
 	if (n == 0) {
 		sm_secret_free(buf);
-		return sm_err(EX_DATAERR, "%s: empty password", what);
+		return sm_err(EX_DATAERR, "%s: empty", what);
 	}
 	*pw = buf;
 	return 0;

@@ -38,12 +38,17 @@ sm_msg_open(sm_portal *p, const struct sm_ident *id, const char *mid, int which,
 		return rc;
 	rc = which == 'x' ? sm_inbox_open(p, id, &ix, NULL) :
 	    sm_index_load(p, id, 'y', &ix);
-	if (rc == 0 && !(e = sm_index_find(&ix, mid)))
-		/* Still queued after the fold: it did not verify. */
-		rc = which == 'x' && sm_queued(p, id->canon, mid) ?
-		    sm_err(EX_DATAERR, "%s: the message does not verify", mid) :
-		    sm_err(EX_NOINPUT, "%s: no such %s", mid,
-		    which == 'x' ? "message" : "draft");
+	if (rc == 0 && !(e = sm_index_find(&ix, mid))) {
+		/* Still queued after the fold: it did not verify.  Or it was
+		 * for us but went before we listed it: say why. */
+		if (which == 'x' && sm_queued(p, id->canon, mid))
+			rc = sm_err(EX_DATAERR, "%s: the message does not verify", mid);
+		else if (which == 'x' && (rc = sm_dlv_over(p, mid, id->canon)) != 0)
+			;
+		else
+			rc = sm_err(EX_NOINPUT, "%s: no such %s", mid,
+			    which == 'x' ? "message" : "draft");
+	}
 	if (rc == 0 && which == 'x')
 		rc = sm_msg_over(p, mid, e->expires);
 	if (rc == 0) {

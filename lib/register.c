@@ -75,7 +75,8 @@ sm_register(sm_portal *p, const struct sm_opts *o, const char *addr,
 		code = sm_secret_alloc(sizeof *code);
 		if ((rc = sm_code_read(p, code_file, code, &a.code_pw)) != 0)
 			goto out;
-		if ((rc = sm_attempt_count(p, canon, 1, &counted)) != 0)
+		if ((rc = sm_attempt_count(p, canon, SM_ATTEMPT_INVITED,
+		    &counted)) != 0)
 			goto out;
 		sm_account_free(&counted);
 		sm_code_mix(key, code->A);
@@ -85,6 +86,8 @@ sm_register(sm_portal *p, const struct sm_opts *o, const char *addr,
 		    sm_err(EX_NOPERM, "%s: the invitation does not open", addr);
 		goto out;
 	}
+	if (a.has_code && (rc = sm_attempt_clear(p, canon)) != 0)
+		goto out;
 
 	if (name) {
 		if ((rc = sm_name_check(name)) != 0)

@@ -166,10 +166,12 @@ sm_reset_request(sm_portal *p, const struct sm_opts *o, const char *addr,
 		struct sm_code *code = sm_secret_alloc(sizeof *code);
 		struct sm_account counted;
 		if ((rc = sm_code_read(p, code_file, code, &a.code_pw)) == 0 &&
-		    (rc = sm_attempt_count(p, a.canon, 0, &counted)) == 0) {
+		    (rc = sm_attempt_count(p, a.canon, SM_ATTEMPT_LOCKED,
+		    &counted)) == 0) {
 			sm_account_free(&counted);
-			if (sm_code_check_open(&a, code->A) != 0)
-				rc = sm_attempt_failed(p, a.canon, "access code");
+			rc = sm_code_check_open(&a, code->A) != 0 ?
+			    sm_attempt_failed(p, a.canon, "access code") :
+			    sm_attempt_clear(p, a.canon);
 		}
 		sm_secret_free(code);
 		if (rc)

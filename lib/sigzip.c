@@ -27,7 +27,7 @@
 
 /* The portal's Ed25519 signing key, made on first use. */
 int
-sm_portal_signkey(sm_portal *p, unsigned char sk[64])
+sm_portal_signkey(sm_portal *p, unsigned char sk[64], int create)
 {
 	char *path = sm_portal_path(p, "portal.key"), *text = NULL, *b;
 	size_t len;
@@ -36,6 +36,10 @@ sm_portal_signkey(sm_portal *p, unsigned char sk[64])
 
 	rc = access(path, F_OK) == 0 ? sm_read_file(path, 4096, &text, &len) :
 	    EX_NOINPUT;
+	if (rc == EX_NOINPUT && !create) {
+		free(path);
+		return EX_NOINPUT;
+	}
 	if (rc == EX_NOINPUT) {
 		/* Made under the store's lock, so that two commands agree. */
 		if ((rc = sm_store_begin(p, 1)) != 0)
@@ -69,6 +73,21 @@ sm_portal_signkey(sm_portal *p, unsigned char sk[64])
 out:
 	if (text)
 		sm_freestr(text);
+	free(path);
+	return rc;
+}
+
+/* Writes the signing key (a restore); 73 when one is there. */
+int
+sm_portal_signkey_write(sm_portal *p, const unsigned char sk[64])
+{
+	char *path = sm_portal_path(p, "portal.key"), *b = sm_b64(sk, 64);
+	char *text = sm_xasprintf("%s%s\n", KEY_HEAD, b);
+	int rc;
+
+	rc = sm_write_file(path, text, strlen(text));
+	sm_freestr(text);
+	sm_freestr(b);
 	free(path);
 	return rc;
 }
@@ -127,7 +146,7 @@ sm_mf_finish(sm_buf *m, const sm_buf *stmt, size_t body_off, size_t body_size,
 struct zfile {
 	char *name;
 	unsigned char sha[32], b2[32];
-	int listed;
+	int listed, bad;
 };
 
 struct zip {
@@ -230,8 +249,8 @@ field(const char **p, const char *end, const char *key)
 	return v;
 }
 
-static char *
-fingerprint(const unsigned char pk[32])
+char *
+sm_fingerprint(const unsigned char pk[32])
 {
 	unsigned char h[8];
 	char hex[17];
@@ -302,7 +321,7 @@ sm_zip_verify(const char *file, sm_portal *p, FILE *out)
 				z.f[i].listed = att >= 0 ? att + 1 : -1;
 				if (sodium_memcmp(z.f[i].sha, sha, 32) != 0) {
 					fprintf(out, "CHANGED\t%s\n", z.f[i].name);
-					bad = 1;
+					bad = z.f[i].bad = 1;
 				}
 			}
 		if (!found) {
@@ -356,17 +375,42 @@ sm_zip_verify(const char *file, sm_portal *p, FILE *out)
 			bad = 1;
 		}
 		free(c);
-		if (boff > z.message.len || bsize != s.body.size ||
-		    z.message.len - boff < bsize) {
-			fprintf(out, "CHANGED\tmessage.txt (the body)\n");
-			bad = 1;
-		} else {
+		int body_ok = 0;
+		if (boff <= z.message.len && bsize == s.body.size &&
+		    z.message.len - boff >= bsize) {
 			unsigned char h[32];
 			crypto_generichash(h, 32, z.message.p + boff, bsize, NULL, 0);
-			if (sodium_memcmp(h, s.body.hash, 32) != 0) {
-				fprintf(out, "CHANGED\tmessage.txt (the body)\n");
-				bad = 1;
-			}
+			body_ok = sodium_memcmp(h, s.body.hash, 32) == 0;
+		}
+		/* The headers of message.txt are rendered from the statement
+		 * the sender signed: they must be that rendering. */
+		int heads_ok = 0, verified;
+		struct sm_opened o;
+		char when[32];
+		memset(&o, 0, sizeof o);
+		o.stmt = s;
+		for (verified = 0; verified < 2 && !heads_ok; verified++) {
+			sm_buf h = { 0 };
+			o.orig_verified = verified;
+			sm_text_head(&h, &o);
+			heads_ok = h.len == boff && boff <= z.message.len &&
+			    memcmp(h.p, z.message.p, boff) == 0;
+			sm_buf_free(&h);
+		}
+		if (!heads_ok)
+			fprintf(out, "CHANGED\tmessage.txt (the headers)\n");
+		sm_fmt_time(s.date, when);
+		if (strcmp(when, date) != 0) {
+			fprintf(out, "BAD\tthe manifest's date is not the sender's\n");
+			bad = 1;
+		}
+		if (!body_ok)
+			fprintf(out, "CHANGED\tmessage.txt (the body)\n");
+		if (!body_ok || !heads_ok) {
+			bad = 1;
+			for (i = 0; i < z.n; i++)
+				if (strcmp(z.f[i].name, "message.txt") == 0)
+					z.f[i].bad = 1;
 		}
 		for (i = 0; i < z.n; i++) {
 			int a = z.f[i].listed - 1;
@@ -376,7 +420,7 @@ sm_zip_verify(const char *file, sm_portal *p, FILE *out)
 			    s.att[a].ref.hash, 32) != 0) {
 				fprintf(out, "CHANGED\t%s (not what the sender sent)\n",
 				    z.f[i].name);
-				bad = 1;
+				bad = z.f[i].bad = 1;
 			}
 		}
 	}
@@ -384,8 +428,12 @@ sm_zip_verify(const char *file, sm_portal *p, FILE *out)
 	if (p && have_stmt) {
 		unsigned char sk[64];
 		struct sm_account acc;
-		if (sm_portal_signkey(p, sk) == 0 &&
-		    sodium_memcmp(sk + 32, ppk, 32) != 0) {
+		int k = sm_portal_signkey(p, sk, 0);
+		if (k == EX_NOINPUT) {
+			fprintf(out, "BAD\tnot signed by this portal: it has not "
+			    "signed an export yet\n");
+			bad = 1;
+		} else if (k == 0 && sodium_memcmp(sk + 32, ppk, 32) != 0) {
 			fprintf(out, "BAD\tsigned by another portal's key\n");
 			bad = 1;
 		}
@@ -402,10 +450,10 @@ sm_zip_verify(const char *file, sm_portal *p, FILE *out)
 		}
 	}
 	for (i = 0; i < z.n; i++)
-		if (z.f[i].listed)
-			fprintf(out, "%s\t%s\n", bad ? "checked" : "ok", z.f[i].name);
+		if (z.f[i].listed && !z.f[i].bad)
+			fprintf(out, "OK\t%s\n", z.f[i].name);
 	{
-		char *sf = fingerprint(spk), *pf = fingerprint(ppk);
+		char *sf = sm_fingerprint(spk), *pf = sm_fingerprint(ppk);
 		if (bad)
 			fprintf(out, "%s: does NOT verify: message %s from %s\n", file,
 			    msg, sender);

@@ -472,9 +472,15 @@ int sm_sessions_wipe(sm_portal *p, struct sm_account *a);
 int sm_password_verify(sm_portal *p, const struct sm_opts *o,
     const char *canon, const char *prompt, struct sm_account *a,
     struct sm_keys *k, char **pw);
-int sm_attempt_count(sm_portal *p, const char *canon, int invited,
+/* Counts an attempt before Argon2id runs.  FLAGS: SM_ATTEMPT_INVITED
+ * lets an invited account through (its access code), SM_ATTEMPT_LOCKED
+ * a locked one (a reset's access code: wrong ones still count). */
+#define SM_ATTEMPT_INVITED 1
+#define SM_ATTEMPT_LOCKED 2
+int sm_attempt_count(sm_portal *p, const char *canon, int flags,
     struct sm_account *a);
 int sm_attempt_failed(sm_portal *p, const char *canon, const char *what);
+int sm_attempt_clear(sm_portal *p, const char *canon);
 /* Signs in with the password and opens a session. */
 int sm_login(sm_portal *p, const struct sm_opts *o, const char *addr,
     struct sm_ident *id);
@@ -943,6 +949,7 @@ int sm_entry_live(sm_portal *p, const struct sm_entry *e);
 /* 66 with the reason when the message is recalled or expired. */
 int sm_msg_over(sm_portal *p, const char *id, int64_t expires);
 int sm_recall(sm_portal *p, const struct sm_ident *id, const char *mid);
+int sm_dlv_over(sm_portal *p, const char *id, const char *canon);
 int sm_purge(sm_portal *p, struct sm_purged *st);
 int sm_sessions_purge(sm_portal *p, unsigned *count);
 void sm_reset_clear(struct sm_account *a);
@@ -951,7 +958,11 @@ int sm_store_reorganize(sm_portal *p);
 /* ---- sigzip.c: signed exports ---------------------------------------- */
 
 /* The portal's Ed25519 key (portal.key), made on first use. */
-int sm_portal_signkey(sm_portal *p, unsigned char sk[64]);
+/* CREATE: make it when missing; else 66 when there is none. */
+int sm_portal_signkey(sm_portal *p, unsigned char sk[64], int create);
+int sm_portal_signkey_write(sm_portal *p, const unsigned char sk[64]);
+/* A short fingerprint of a public key (16 hex digits). */
+char *sm_fingerprint(const unsigned char pk[32]);
 void sm_mf_begin(sm_buf *m, const struct sm_opened *o,
     const unsigned char portal_pk[32]);
 void sm_mf_file(sm_buf *m, const char *name, const unsigned char sha[32], int att);
