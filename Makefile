@@ -85,7 +85,7 @@ ifeq ($(VALGRIND),1)
 	@sh tools/deps valgrind
 	sh tools/vgwrap $(abspath $(O)) $(TESTBIN)
 endif
-	SMAIL_BUILD=$(TESTBIN) prove -j2 t/
+	SMAIL_BUILD=$(TESTBIN) SMAIL_VALGRIND=$(VALGRIND) prove -j2 t/
 
 demo: deps
 	$(MAKE) all

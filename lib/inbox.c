@@ -423,13 +423,27 @@ sm_wipe_unheld(sm_portal *p, const char *id)
 	return rc;
 }
 
-/* Checks that the header's signing key is the sender's account key. */
+/* Checks that the header's signing key is the sender's account key.
+ * The keys of senders seen lately are remembered: an active account's
+ * signing key does not change, and folding a large queue would
+ * otherwise read the same account again for every message. */
 int
 sm_env_check_sender(sm_portal *p, const struct sm_env *e)
 {
+	static struct {
+		char canon[256];
+		unsigned char pk[32];
+	} seen[8];
+	static unsigned next;
 	struct sm_account a;
+	unsigned i;
 	int rc;
 
+	for (i = 0; i < 8; i++)
+		if (seen[i].canon[0] && strcmp(seen[i].canon, e->from) == 0)
+			return sodium_memcmp(seen[i].pk, e->from_pk, 32) == 0 ? 0 :
+			    sm_err(EX_DATAERR, "%s: the message is tampered with (not "
+			    "signed by %s's key)", e->id, e->from);
 	rc = sm_account_get(p, e->from, &a);
 	if (rc == EX_NOUSER)
 		return 0;      /* the sender's account is gone: the header's key stands */
@@ -438,6 +452,11 @@ sm_env_check_sender(sm_portal *p, const struct sm_env *e)
 	rc = sodium_memcmp(a.pub.sign_pk, e->from_pk, 32) == 0 ? 0 :
 	    sm_err(EX_DATAERR, "%s: the message is tampered with (not signed by "
 	    "%s's key)", e->id, a.addr);
+	if (a.state == SM_ACTIVE && strlen(e->from) < sizeof seen[0].canon) {
+		i = next++ % 8;
+		snprintf(seen[i].canon, sizeof seen[i].canon, "%s", e->from);
+		memcpy(seen[i].pk, a.pub.sign_pk, 32);
+	}
 	sm_account_free(&a);
 	return rc;
 }
@@ -487,27 +506,88 @@ sm_entry_make(sm_portal *p, const struct sm_ident *id, const char *mid,
  * into its index.  A message that does not verify is reported and
  * left queued; the others still arrive.
  */
+/* A set of message ids (open addressing), so that folding a large
+ * queue into a large index is not quadratic. */
+struct idset {
+	char (*v)[SM_ID_CHARS + 1];
+	size_t cap;
+};
+
+static size_t
+idhash(const char *id)
+{
+	size_t h = 5381;
+
+	while (*id)
+		h = h * 33 + (unsigned char)*id++;
+	return h;
+}
+
+static void
+idset_add(struct idset *s, const char *id)
+{
+	size_t i = idhash(id) & (s->cap - 1);
+
+	while (s->v[i][0] && strcmp(s->v[i], id) != 0)
+		i = (i + 1) & (s->cap - 1);
+	snprintf(s->v[i], sizeof s->v[i], "%s", id);
+}
+
+static int
+idset_has(const struct idset *s, const char *id)
+{
+	size_t i = idhash(id) & (s->cap - 1);
+
+	while (s->v[i][0]) {
+		if (strcmp(s->v[i], id) == 0)
+			return 1;
+		i = (i + 1) & (s->cap - 1);
+	}
+	return 0;
+}
+
+/* Room for what IX holds and the MORE a queue adds, at most half full. */
+static void
+idset_init(struct idset *s, const struct sm_index *ix, size_t more)
+{
+	size_t i;
+
+	for (s->cap = 64; s->cap < 2 * (ix->n + more + 1); s->cap *= 2)
+		;
+	s->v = sm_xcalloc(s->cap, sizeof *s->v);
+	for (i = 0; i < ix->n; i++)
+		idset_add(s, ix->v[i].id);
+}
+
 int
 sm_inbox_fold(sm_portal *p, const struct sm_ident *id, struct sm_index *ix,
     int *changed)
 {
 	char *key = sm_xasprintf("q:%s", id->canon);
 	sm_buf l = { 0 }, keep = { 0 };
+	struct idset seen = { 0 };
 	size_t i = 0;
 	int rc, bad = 0;
 
 	*changed = 0;
 	if ((rc = list_get(p, key, &l)) != 0 || l.len == 0)
 		goto out;
+	{
+		size_t lines = 1, j;
+		for (j = 0; j < l.len; j++)
+			lines += l.p[j] == '\n';
+		idset_init(&seen, ix, lines);
+	}
 	while (i < l.len) {
 		const unsigned char *nl = memchr(l.p + i, '\n', l.len - i);
 		size_t len = nl ? (size_t)(nl - (l.p + i)) : l.len - i;
 		char *mid = sm_xstrndup((const char *)l.p + i, len);
 		i += len + 1;
-		if (!sm_id_valid(mid) || sm_index_find(ix, mid)) {
+		if (!sm_id_valid(mid) || idset_has(&seen, mid)) {
 			free(mid);
 			continue;
 		}
+		idset_add(&seen, mid);
 		{
 			struct sm_entry tmp;
 			memset(&tmp, 0, sizeof tmp);
@@ -533,6 +613,7 @@ sm_inbox_fold(sm_portal *p, const struct sm_ident *id, struct sm_index *ix,
 	else
 		rc = sm_store_remove(p, key);
 out:
+	free(seen.v);
 	sm_buf_free(&l);
 	sm_buf_free(&keep);
 	free(key);

@@ -330,7 +330,7 @@ sm_msgw_init(struct sm_msgw *w, sm_portal *p, const char *from_canon,
 	w->env.parts = sm_xcalloc(nparts, sizeof *w->env.parts);
 	w->K = sm_secret_alloc(32);
 	crypto_secretstream_xchacha20poly1305_keygen(w->K);
-	w->buf = sm_secret_alloc(SM_CHUNK);
+	w->buf = sm_scratch(SM_SCRATCH_WRITE, SM_CHUNK);
 	w->ct = sm_xmalloc(SM_CHUNK + SS_ABYTES);
 	w->cur = -1;
 	return 0;
@@ -492,7 +492,7 @@ sm_msgw_free(struct sm_msgw *w)
 	if (w->K)
 		sm_secret_free(w->K);
 	if (w->buf)
-		sm_secret_free(w->buf);
+		sm_scratch_done(SM_SCRATCH_WRITE, SM_CHUNK);
 	free(w->ct);
 	sm_env_free(&w->env);
 	memset(w, 0, sizeof *w);
@@ -603,7 +603,7 @@ sm_part_read(sm_portal *p, const struct sm_env *e, const unsigned char K[32],
 	sodium_memzero(key, sizeof key);
 	first_ad(ad, e->id, part);
 	crypto_generichash_init(&ph, NULL, 0, 32);
-	plain = sm_secret_alloc(SM_CHUNK);
+	plain = sm_scratch(SM_SCRATCH_READ, SM_CHUNK);
 	for (i = 0; i < pt->nchunks && rc == 0; i++) {
 		char *ck = sm_chunk_key(e->id, part, i);
 		if (own && (i % 16) == 0 && (rc = sm_store_begin(p, 0)) != 0) {
@@ -648,7 +648,7 @@ sm_part_read(sm_portal *p, const struct sm_env *e, const unsigned char K[32],
 		    "size)", e->id, part);
 	if (rc == 0 && hash)
 		crypto_generichash_final(&ph, hash, 32);
-	sm_secret_free(plain);
+	sm_scratch_done(SM_SCRATCH_READ, SM_CHUNK);
 	sodium_memzero(&st, sizeof st);
 	return rc;
 }

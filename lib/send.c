@@ -187,8 +187,7 @@ notice_mail(sm_portal *p, struct sm_mail *m, const char *to, const char *from,
  * notification. */
 static int
 rcpt_prepare(sm_portal *p, struct rcpt *r, const struct sm_ident *from,
-    const char *from_name, const char *mid, const unsigned char *rsk,
-    const struct sm_code *code)
+    const char *from_name, const char *mid, const struct sm_code *code)
 {
 	struct sm_mail m = { 0 };
 	char *by, *why, when[32];
@@ -207,9 +206,17 @@ rcpt_prepare(sm_portal *p, struct rcpt *r, const struct sm_ident *from,
 			sm_note("%s: invited", r->addr);
 	} else if (rc == 0 && r->a.state == SM_INVITED &&
 	    r->a.inv_expires <= sm_now()) {
-		/* The invitation expired: a new token, through the recovery key. */
+		/* The invitation expired: a new token, through the recovery key
+		 * (read only now: most sends never need it). */
+		unsigned char *rsk = sm_secret_alloc(32);
+		if (sm_recovery_key_load(p, NULL, rsk) != 1) {
+			sm_secret_free(rsk);
+			rsk = NULL;
+		}
 		rc = sm_invite_prepare(p, &r->a, 0, r->addr, NULL, rsk, by, why,
 		    code, &r->mail);
+		if (rsk)
+			sm_secret_free(rsk);
 		r->put = 1;
 		if (rc == 1) {
 			sm_warn("%s: the invitation expired; a new one waits for "
@@ -503,9 +510,8 @@ sm_send(sm_portal *p, const struct sm_ident *from, struct sm_compose *c,
 	struct sm_account me;
 	struct sm_index drafts;
 	char **canon = NULL, **addr = NULL, *from_name = NULL;
-	unsigned char *rsk = NULL;
 	size_t n = 0, i, nparts;
-	int rc, started = 0, have_rk, written = 0;
+	int rc, started = 0, written = 0;
 
 	memset(&w, 0, sizeof w);
 	memset(&me, 0, sizeof me);
@@ -523,14 +529,6 @@ sm_send(sm_portal *p, const struct sm_ident *from, struct sm_compose *c,
 		rc = sm_err(EX_DATAERR, "%zu recipients: at most %d", n,
 		    SM_MAX_RECIPIENTS);
 		goto out;
-	}
-	if (kind == SM_KIND_MESSAGE) {
-		rsk = sm_secret_alloc(32);
-		have_rk = sm_recovery_key_load(p, NULL, rsk);
-		if (have_rk != 1) {
-			sm_secret_free(rsk);
-			rsk = NULL;
-		}
 	}
 	r = sm_xcalloc(n ? n : 1, sizeof *r);
 
@@ -558,7 +556,7 @@ sm_send(sm_portal *p, const struct sm_ident *from, struct sm_compose *c,
 			r[i].addr = addr[i];
 			r[i].canon = canon[i];
 			if ((rc = rcpt_prepare(p, &r[i], from, from_name, w.env.id,
-			    rsk, c->code)) != 0)
+			    c->code)) != 0)
 				goto abort;
 		}
 	w.env.kind = kind;
@@ -659,8 +657,6 @@ out:
 	free(canon);
 	free(addr);
 	free(from_name);
-	if (rsk)
-		sm_secret_free(rsk);
 	sm_account_free(&me);
 	sm_index_free(&drafts);
 	sm_msgw_free(&w);

@@ -49,6 +49,10 @@ void sm_freestr(char *s);          /* wipe, then free */
 /* Secret buffers (sodium_malloc'd, guarded, wiped on free). */
 void *sm_secret_alloc(size_t n);
 void sm_secret_free(void *p);
+/* Process-long secret buffers for hot paths (one user a slot). */
+enum { SM_SCRATCH_WRITE, SM_SCRATCH_READ, SM_SCRATCH_SLOTS };
+void *sm_scratch(int slot, size_t n);
+void sm_scratch_done(int slot, size_t n);
 
 int64_t sm_now(void);
 void sm_fmt_time(int64_t t, char out[32]);          /* 2026-11-28T12:00:00Z */

@@ -514,3 +514,36 @@ sm_all_zero(const void *p, size_t n)
 			return 0;
 	return 1;
 }
+
+/*
+ * Secret scratch buffers kept for the life of the process, one a slot:
+ * sodium_malloc costs several system calls, and a batch needs a 64 KiB
+ * buffer per message.  Wiped when given back.
+ */
+static struct {
+	unsigned char *p;
+	size_t n;
+	int busy;
+} scratch[SM_SCRATCH_SLOTS];
+
+void *
+sm_scratch(int slot, size_t n)
+{
+	if (scratch[slot].busy)
+		sm_die(EX_SOFTWARE, "scratch buffer %d taken twice", slot);
+	if (scratch[slot].n < n) {
+		if (scratch[slot].p)
+			sodium_free(scratch[slot].p);
+		scratch[slot].p = sm_secret_alloc(n);
+		scratch[slot].n = n;
+	}
+	scratch[slot].busy = 1;
+	return scratch[slot].p;
+}
+
+void
+sm_scratch_done(int slot, size_t n)
+{
+	sodium_memzero(scratch[slot].p, n < scratch[slot].n ? n : scratch[slot].n);
+	scratch[slot].busy = 0;
+}
