@@ -28,6 +28,7 @@ BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 
 CMDS = smail-admin smail-register smail-reset smail-send smail-inbox smail-fetch \
 	smail-addr
@@ -38,6 +39,7 @@ HELPERS = $(patsubst t/helpers/%.c,$(O)/helpers/%,$(wildcard t/helpers/*.c))
 FUZZERS = $(filter-out replay,$(patsubst fuzz/%.c,%,$(wildcard fuzz/*.c)))
 REPLAYS = $(FUZZERS:%=$(O)/fuzz/%)
 MAN1 = $(CMDS:%=man/%.1)
+MAN5 = man/smail-config.5
 MAN7 = man/smail.7
 
 all: $(CMDS:%=$(O)/%) $(UNITS) $(HELPERS) $(REPLAYS)
@@ -120,23 +122,31 @@ fuzz: deps
 	done
 
 lint:
-	mandoc -Tlint -Wwarning $(MAN1) $(MAN7)
+	mandoc -Tlint -Wwarning $(MAN1) $(MAN5) $(MAN7)
 
+# A staged install (DESTDIR) is what a Debian package would ship.  The
+# commands are built first, as an unprivileged user would: `make`, then
+# `make install` (as root, or with DESTDIR).
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
-		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(BASHCOMPDIR) \
-		$(DESTDIR)$(ZSHCOMPDIR)
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) \
+		$(DESTDIR)$(FISHCOMPDIR)
 	for c in $(CMDS); do install -m 755 $(O)/$$c $(DESTDIR)$(BINDIR)/$$c; done
 	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
 	install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7/
 	for c in $(CMDS); do install -m 644 completions/smail.bash \
 		$(DESTDIR)$(BASHCOMPDIR)/$$c; done
 	install -m 644 completions/_smail $(DESTDIR)$(ZSHCOMPDIR)/_smail
+	install -m 644 completions/smail.fish $(DESTDIR)$(FISHCOMPDIR)/smail.fish
 
 uninstall:
 	for c in $(CMDS); do rm -f $(DESTDIR)$(BINDIR)/$$c \
 		$(DESTDIR)$(MANDIR)/man1/$$c.1 $(DESTDIR)$(BASHCOMPDIR)/$$c; done
-	rm -f $(DESTDIR)$(MANDIR)/man7/smail.7 $(DESTDIR)$(ZSHCOMPDIR)/_smail
+	rm -f $(DESTDIR)$(MANDIR)/man5/smail-config.5 \
+		$(DESTDIR)$(MANDIR)/man7/smail.7 $(DESTDIR)$(ZSHCOMPDIR)/_smail \
+		$(DESTDIR)$(FISHCOMPDIR)/smail.fish
 
 clean:
 	rm -rf build build-san build-vg build-fuzz demo

@@ -6,7 +6,7 @@
 #include "smail.h"
 
 static const char usage[] =
-    "smail-addr [-q] [-d DIR] [-u ADDR]         LAST, FIRST<TAB>ADDR, sorted\n"
+    "smail-addr [-q] [-d DIR] [-u ADDR] [--json] LAST, FIRST<TAB>ADDR, sorted\n"
     "       smail-addr -a ADDR [-n \"First Last\"] add or update a contact\n"
     "       smail-addr -r ADDR                  remove a contact (and from "
     "every group)\n"
@@ -19,7 +19,7 @@ static const char usage[] =
     "common options: -d/--dir DIR, -u/--user ADDR, --password-file FILE,\n"
     "  --password-fd N, -q/--quiet, -h/--help, -V/--version\n";
 
-enum { OPT_IMPORT = SM_OPT_FIRST_FREE, OPT_EXPORT, OPT_DELETE };
+enum { OPT_IMPORT = SM_OPT_FIRST_FREE, OPT_EXPORT, OPT_DELETE, OPT_JSON };
 
 static int
 group_name_ok(const char *g)
@@ -31,13 +31,22 @@ group_name_ok(const char *g)
 }
 
 static int
-list_contacts(struct sm_book *b)
+list_contacts(struct sm_book *b, int json)
 {
 	sm_buf l = { 0 };
 	size_t i;
 
 	for (i = 0; i < b->nc; i++) {
 		l.len = 0;
+		if (json) {
+			sm_json_begin(&l);
+			sm_json_str(&l, "last", b->c[i].last);
+			sm_json_str(&l, "first", b->c[i].first);
+			sm_json_str(&l, "addr", b->c[i].addr);
+			sm_json_end(&l);
+			fwrite(l.p, 1, l.len, stdout);
+			continue;
+		}
 		sm_contact_display(&b->c[i], &l);
 		sm_buf_putc(&l, 0);
 		printf("%s\t%s\n", (char *)l.p, b->c[i].addr);
@@ -59,6 +68,7 @@ main(int argc, char **argv)
 		{ "delete", no_argument, 0, OPT_DELETE },
 		{ "import", required_argument, 0, OPT_IMPORT },
 		{ "export", no_argument, 0, OPT_EXPORT },
+		{ "json", no_argument, 0, OPT_JSON },
 		{ 0, 0, 0, 0 }
 	};
 	struct sm_opts o;
@@ -67,6 +77,7 @@ main(int argc, char **argv)
 	sm_portal *p = NULL;
 	const char *name = NULL, *group = NULL, *import = NULL;
 	int ch, rc, add = 0, rm = 0, groups = 0, del = 0, export = 0, changed = 0;
+	int json = 0;
 	int nops, i;
 	size_t k;
 
@@ -85,11 +96,13 @@ main(int argc, char **argv)
 		case OPT_DELETE: del = 1; break;
 		case OPT_IMPORT: import = optarg; break;
 		case OPT_EXPORT: export = 1; break;
+		case OPT_JSON: json = 1; break;
 		default: sm_usage(usage);
 		}
 	}
 	nops = argc - optind;
 	if (add + rm + groups + del + !!import + export > 1 ||
+	    (json && (add || rm || del || import || export || group)) ||
 	    (del && !group) || (groups && group) ||
 	    ((import || export || groups) && (group || nops || name)) ||
 	    (name && (!add || group)) ||
@@ -148,8 +161,18 @@ main(int argc, char **argv)
 		sm_buf_free(&v);
 	} else if (groups) {
 		sm_book_sort(&b);
-		for (k = 0; k < b.ng; k++)
-			printf("%s\t%zu\n", b.g[k].name, b.g[k].n);
+		for (k = 0; k < b.ng; k++) {
+			if (json) {
+				sm_buf j = { 0 };
+				sm_json_begin(&j);
+				sm_json_str(&j, "group", b.g[k].name);
+				sm_json_int(&j, "members", (long long)b.g[k].n);
+				sm_json_end(&j);
+				fwrite(j.p, 1, j.len, stdout);
+				sm_buf_free(&j);
+			} else
+				printf("%s\t%zu\n", b.g[k].name, b.g[k].n);
+		}
 	} else if (group) {
 		struct sm_group *g = sm_book_group(&b, group, add);
 		if (!g) {
@@ -205,7 +228,7 @@ main(int argc, char **argv)
 		changed = 1;
 	} else {
 		sm_book_sort(&b);
-		list_contacts(&b);
+		list_contacts(&b, json);
 	}
 	if (changed) {
 		if ((rc = sm_book_save(p, &id, &b)) != 0)

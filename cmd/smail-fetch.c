@@ -63,6 +63,7 @@ fetch_one(sm_portal *p, const struct sm_ident *id, const char *mid, int mode,
     const char *o, const char *att, int *first)
 {
 	struct sm_opened m;
+	struct sm_progress pr;
 	struct sm_out out = { -1, NULL };
 	char *path = NULL;
 	sm_buf text = { 0 };
@@ -70,8 +71,20 @@ fetch_one(sm_portal *p, const struct sm_ident *id, const char *mid, int mode,
 
 	if ((rc = sm_msg_open(p, id, mid, 'x', &m)) != 0)
 		return rc;
+	/* Large messages show progress (on a terminal): the bytes written. */
+	{
+		uint64_t total = m.stmt.body.size;
+		size_t i;
+		for (i = 0; i < m.stmt.natt; i++)
+			total += m.stmt.att[i].ref.size;
+		sm_progress_begin(&pr, mid, "bytes", total >= (1 << 20) &&
+		    mode != TEXT ? total : 0);
+		if (total < (1 << 20) || mode == TEXT)
+			pr.on = 0;
+	}
 	/* Every part checks before anything is written. */
 	if ((rc = sm_msg_verify(p, &m)) != 0) {
+		sm_progress_end(&pr);
 		sm_opened_free(&m);
 		return rc;
 	}
@@ -114,6 +127,7 @@ fetch_one(sm_portal *p, const struct sm_ident *id, const char *mid, int mode,
 	}
 	}
 	*first = 0;
+	sm_progress_end(&pr);
 	if (rc == 0) {
 		char *ids[1] = { (char *)mid };
 		rc = sm_mark_read(p, id, ids, 1);

@@ -237,10 +237,20 @@ batch(sm_portal *p, const struct sm_ident *id, const char *file, int64_t ttl)
 	unsigned lineno = 0, failed = 0;
 	double t0 = 0;
 	int open = 0, rc;
+	struct sm_progress pr;
+	uint64_t total = 0;
 
 	if (!f)
 		return sm_err(errno == ENOENT ? EX_NOINPUT : EX_IOERR, "%s: %s", file,
 		    strerror(errno));
+	/* A file's lines can be counted for the progress line; a pipe's not. */
+	if (f != stdin) {
+		int c;
+		while ((c = getc(f)) != EOF)
+			total += c == '\n';
+		rewind(f);
+	}
+	sm_progress_begin(&pr, "batch", "lines", total);
 	while ((len = getline(&line, &cap, f)) >= 0) {
 		char newid[SM_ID_CHARS + 1];
 		lineno++;
@@ -268,9 +278,11 @@ batch(sm_portal *p, const struct sm_ident *id, const char *file, int64_t ttl)
 			failed += flush_group(p, pend, &np, name);
 			open = 0;
 		}
+		sm_progress_add(&pr, 1);
 	}
 	if (open)
 		failed += flush_group(p, pend, &np, name);
+	sm_progress_end(&pr);
 	if (ferror(f))
 		sm_err(EX_IOERR, "%s: %s", name, strerror(errno)), failed++;
 	free(line);

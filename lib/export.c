@@ -25,6 +25,7 @@ sm_out_write(void *arg, const void *p, size_t n)
 	struct sm_out *o = arg;
 	const char *c = p;
 
+	sm_progress_add(sm_progress_now, n);
 	while (n > 0) {
 		ssize_t w = write(o->fd, c, n);
 		if (w < 0 && errno == EINTR)

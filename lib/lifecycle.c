@@ -518,20 +518,29 @@ int
 sm_purge(sm_portal *p, struct sm_purged *st)
 {
 	struct keys all = { 0 };
+	struct sm_progress pr;
 	size_t i;
 	int64_t now = sm_now();
 	int rc;
 
+	memset(&pr, 0, sizeof pr);
 	memset(st, 0, sizeof *st);
 	if ((rc = sm_store_begin(p, 1)) != 0)
 		return rc;
 	if ((rc = sm_store_each(p, "", collect, &all)) != 0)
 		goto out;
 	qsort(all.v, all.n, sizeof *all.v, cmp);
+	{
+		uint64_t nm = 0;
+		for (i = 0; i < all.n; i++)
+			nm += strncmp(all.v[i], "m:", 2) == 0;
+		sm_progress_begin(&pr, "purge", "messages", nm);
+	}
 	/* Messages over: expired, or recalled (their content went at recall). */
 	for (i = 0; i < all.n && rc == 0; i++) {
 		const char *k = all.v[i];
 		if (strncmp(k, "m:", 2) == 0) {
+			sm_progress_add(&pr, 1);
 			struct sm_env e;
 			int r = sm_env_get(p, k + 2, &e);
 			if (r == 0) {
@@ -628,6 +637,7 @@ sm_purge(sm_portal *p, struct sm_purged *st)
 		}
 		sm_account_free(&a);
 	}
+	sm_progress_end(&pr);
 	if (rc == 0)
 		rc = sm_store_commit(p);
 	else
@@ -639,6 +649,7 @@ sm_purge(sm_portal *p, struct sm_purged *st)
 		rc = sm_store_reorganize(p);
 	return rc;
 out:
+	sm_progress_end(&pr);
 	sm_store_end(p);
 	for (i = 0; i < all.n; i++)
 		free(all.v[i]);

@@ -418,8 +418,10 @@ sm_mail_flush(sm_portal *p, unsigned *delivered, unsigned *left,
 	DIR *d;
 	struct dirent *e;
 	struct stat st;
+	struct sm_progress pr;
 	int rc = 0, lock = -1;
 
+	memset(&pr, 0, sizeof pr);
 	*delivered = *left = *rejected = 0;
 	if ((rc = queue_lock(p, &lock)) != 0)
 		goto out;
@@ -458,10 +460,18 @@ sm_mail_flush(sm_portal *p, unsigned *delivered, unsigned *left,
 		rc = sm_err(EX_IOERR, "%s: %s", dir, strerror(errno));
 		goto out;
 	}
+	{
+		uint64_t n = 0;
+		while ((e = readdir(d)))
+			n += e->d_name[0] != '.';
+		rewinddir(d);
+		sm_progress_begin(&pr, "flush", "mails", n);
+	}
 	while ((e = readdir(d))) {
 		int r;
 		if (e->d_name[0] == '.')
 			continue;
+		sm_progress_add(&pr, 1);
 		r = deliver(p, e->d_name, 1);
 		if (r == 0)
 			(*delivered)++;
@@ -487,6 +497,7 @@ sm_mail_flush(sm_portal *p, unsigned *delivered, unsigned *left,
 		free(rej);
 	}
 out:
+	sm_progress_end(&pr);
 	queue_unlock(lock);
 	free(dir);
 	free(tmpdir);

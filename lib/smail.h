@@ -976,4 +976,20 @@ void sm_mf_finish(sm_buf *m, const sm_buf *stmt, size_t body_off,
  * 0 verified, 65 not. */
 int sm_zip_verify(const char *file, sm_portal *p, FILE *out);
 
+/* ---- progress.c: a progress line for long work ---------------------- */
+
+struct sm_progress {
+	const char *what, *unit;       /* "batch", "lines"; unit "bytes" is sized */
+	uint64_t total, done;          /* total 0: unknown */
+	double start, last;
+	int on, drawn;
+};
+
+extern struct sm_progress *sm_progress_now;
+/* On only when standard error is a terminal and -q was not given. */
+void sm_progress_begin(struct sm_progress *pr, const char *what,
+    const char *unit, uint64_t total);
+void sm_progress_add(struct sm_progress *pr, uint64_t n);
+void sm_progress_end(struct sm_progress *pr);
+
 #endif

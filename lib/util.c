@@ -44,6 +44,11 @@ vmsg(const char *kind, const char *fmt, va_list ap)
 
 	if (sm_silent)
 		return;
+	/* A message goes on a line of its own, not over a progress line. */
+	if (sm_progress_now && sm_progress_now->drawn) {
+		fputs("\r\033[K", stderr);
+		sm_progress_now->drawn = 0;
+	}
 	n = snprintf(line, sizeof line, "%s: %s%s%s", sm_progname,
 	    kind, sm_errctx ? sm_errctx : "", sm_errctx ? ": " : "");
 	if (n < 0 || (size_t)n >= sizeof line)
