@@ -5,10 +5,10 @@
 CFLAGS ?= -g -O2
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow \
 	-Wno-missing-field-initializers -Ilib
-PKGS = libsodium libarchive libcurl
+PKGS = libsodium libarchive libcurl gmime-3.0
 PKG_CFLAGS = pkg-config --cflags $(PKGS)
 override CFLAGS += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsodium -larchive -lcurl) -lgdbm
+LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsodium -larchive -lcurl -lgmime-3.0 -lgobject-2.0 -lglib-2.0) -lgdbm
 
 ifeq ($(VALGRIND),1)
 O ?= build-vg

@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "smail.h"
 
 static const char usage[] =
@@ -22,6 +24,7 @@ static const char usage[] =
     "       smail-send -b FILE|-          batch: RCPTS<TAB>SUBJECT<TAB>BODYFILE"
     "[<TAB>ATTACHMENT]...\n"
     "       smail-send --recall ID        withdraw a message you sent\n"
+    "       smail-send -t < message       sendmail mode: a whole RFC 5322 message\n"
     "-E DURATION (7d, 12h) sets when the message expires (default message_ttl);\n"
     "--access-code-file FILE sets a code an invited recipient must also give.\n"
     "RCPT is an address or @group (from smail-addr).  The body comes from\n"
@@ -40,7 +43,7 @@ struct args {
 	size_t ncc, natt, ndrop;
 	const char *html, *msgfile;
 	const char *reply, *reply_all, *forward, *resume, *batch, *recall, *codefile;
-	int draft;
+	int draft, mime;
 	int64_t ttl;
 };
 
@@ -324,6 +327,7 @@ main(int argc, char **argv)
 		{ "draft", no_argument, 0, OPT_DRAFT },
 		{ "expires", required_argument, 0, 'E' },
 		{ "recall", required_argument, 0, OPT_RECALL },
+		{ "read-recipients", no_argument, 0, 't' },
 		{ "access-code-file", required_argument, 0, SM_OPT_CODEFILE },
 		{ 0, 0, 0, 0 }
 	};
@@ -344,7 +348,7 @@ main(int argc, char **argv)
 	memset(&a, 0, sizeof a);
 	memset(&c, 0, sizeof c);
 	memset(&orig, 0, sizeof orig);
-	while ((ch = getopt_long(argc, argv, "d:u:s:c:a:H:m:r:R:f:x:D:b:E:qhV",
+	while ((ch = getopt_long(argc, argv, "d:u:s:c:a:H:m:r:R:f:x:D:b:E:tqhV",
 	    longopts, NULL)) != -1) {
 		if (sm_opts_common(&o, ch, optarg, usage))
 			continue;
@@ -361,6 +365,7 @@ main(int argc, char **argv)
 		case 'D': a.resume = optarg; modes++; break;
 		case 'b': a.batch = optarg; modes++; break;
 		case OPT_DRAFT: a.draft = 1; break;
+		case 't': a.mime = 1; modes++; break;
 		case OPT_RECALL: a.recall = optarg; modes++; break;
 		case SM_OPT_CODEFILE: a.codefile = optarg; break;
 		case 'E':
@@ -394,6 +399,12 @@ main(int argc, char **argv)
 		sm_err(EX_USAGE, "-b takes everything from the manifest");
 		sm_usage(usage);
 	}
+	if (a.mime && (nrcpt || a.ncc || a.natt || a.subject || a.msgfile ||
+	    a.html || a.draft || a.ndrop)) {
+		sm_err(EX_USAGE, "-t takes recipients, subject, body and attachments "
+		    "from the message on standard input");
+		sm_usage(usage);
+	}
 	if (a.ttl && a.draft) {
 		sm_err(EX_USAGE, "-E applies when a message is sent: give it with -D");
 		sm_usage(usage);
@@ -410,6 +421,11 @@ main(int argc, char **argv)
 	if (a.forward && nrcpt == 0) {
 		sm_err(EX_USAGE, "-f: give the recipients");
 		sm_usage(usage);
+	}
+	if (a.mime && o.password_fd == 0) {
+		sm_err(EX_USAGE, "standard input carries the message: the password "
+		    "cannot come from descriptor 0 too");
+		return EX_USAGE;
 	}
 	if (!modes && !a.draft && nrcpt == 0) {
 		sm_err(EX_USAGE, "no recipient");
@@ -462,6 +478,29 @@ main(int argc, char **argv)
 	    (rc = sm_book_expand(p, &id, &c.cc, &c.ncc)) != 0)
 		goto out;
 
+	if (a.mime) {
+		/* sendmail -t: everything comes from the message. */
+		char *raw, *mfrom = NULL;
+		size_t len;
+		if ((rc = sm_read_fd(0, "standard input", 64 << 20, &raw, &len)) != 0)
+			goto out;
+		rc = sm_compose_from_mime(raw, len, &c, &mfrom);
+		sodium_memzero(raw, len);
+		free(raw);
+		if (rc == 0 && mfrom && !sm_addr_same(mfrom, id.addr))
+			sm_warn("the message's From (%s) is not you; it goes from %s",
+			    mfrom, id.addr);
+		free(mfrom);
+		if (rc == 0 && (rc = sm_compose_check(&c)) == 0 &&
+		    (rc = sm_book_expand(p, &id, &c.to, &c.nto)) == 0 &&
+		    (rc = sm_book_expand(p, &id, &c.cc, &c.ncc)) == 0 &&
+		    (rc = sm_send(p, &id, &c, SM_KIND_MESSAGE, newid)) == 0) {
+			printf("%s\n", newid);
+			if (fflush(stdout) != 0)
+				rc = sm_err(EX_IOERR, "standard output: write error");
+		}
+		goto out;
+	}
 	/* The text: -m, standard input, or the editor on a terminal; a
 	 * resumed draft keeps its body unless -m is given. */
 	if (a.msgfile)

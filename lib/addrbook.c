@@ -55,8 +55,8 @@ sm_group_name_ok(const char *g)
 	return *g && *g != '@' && !strchr(g, ',') && sm_book_text_ok(g);
 }
 
-static int
-same_addr(const char *a, const char *b)
+int
+sm_addr_same(const char *a, const char *b)
 {
 	char *x = NULL, *y = NULL;
 	int same;
@@ -76,7 +76,7 @@ sm_book_contact(struct sm_book *b, const char *addr)
 	size_t i;
 
 	for (i = 0; i < b->nc; i++)
-		if (same_addr(b->c[i].addr, addr))
+		if (sm_addr_same(b->c[i].addr, addr))
 			return &b->c[i];
 	return NULL;
 }
@@ -122,7 +122,7 @@ sm_group_has(const struct sm_group *g, const char *addr)
 	size_t i;
 
 	for (i = 0; i < g->n; i++)
-		if (same_addr(g->members[i], addr))
+		if (sm_addr_same(g->members[i], addr))
 			return 1;
 	return 0;
 }
@@ -142,7 +142,7 @@ sm_group_remove(struct sm_group *g, const char *addr)
 	size_t i;
 
 	for (i = 0; i < g->n; i++)
-		if (same_addr(g->members[i], addr)) {
+		if (sm_addr_same(g->members[i], addr)) {
 			free(g->members[i]);
 			memmove(&g->members[i], &g->members[i + 1],
 			    (g->n - i - 1) * sizeof *g->members);

@@ -20,27 +20,12 @@ prefixed(const char *prefix, const char *subject)
 }
 
 static int
-same_addr(const char *a, const char *b)
-{
-	char *x = NULL, *y = NULL;
-	int same;
-
-	if (sm_addr_canon_quiet(a, &x) != 0 || sm_addr_canon_quiet(b, &y) != 0)
-		same = strcmp(a, b) == 0;
-	else
-		same = strcmp(x, y) == 0;
-	free(x);
-	free(y);
-	return same;
-}
-
-static int
 listed(char *const *v, size_t n, const char *addr)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (same_addr(v[i], addr))
+		if (sm_addr_same(v[i], addr))
 			return 1;
 	return 0;
 }
@@ -80,15 +65,15 @@ sm_compose_reply(const struct sm_ident *id, const struct sm_opened *o, int all,
 	const struct sm_stmt *s = &o->stmt;
 	size_t i;
 
-	if (!all || !same_addr(s->from, id->addr))
+	if (!all || !sm_addr_same(s->from, id->addr))
 		sm_compose_addr(&c->to, &c->nto, s->from);
 	if (all) {
 		for (i = 0; i < s->nto; i++)
-			if (!same_addr(s->to[i], id->addr) &&
+			if (!sm_addr_same(s->to[i], id->addr) &&
 			    !listed(c->to, c->nto, s->to[i]))
 				sm_compose_addr(&c->to, &c->nto, s->to[i]);
 		for (i = 0; i < s->ncc; i++)
-			if (!same_addr(s->cc[i], id->addr) &&
+			if (!sm_addr_same(s->cc[i], id->addr) &&
 			    !listed(c->to, c->nto, s->cc[i]) &&
 			    !listed(c->cc, c->ncc, s->cc[i]))
 				sm_compose_addr(&c->cc, &c->ncc, s->cc[i]);

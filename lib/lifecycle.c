@@ -301,7 +301,7 @@ sm_recalled(sm_portal *p, const char *id)
 	size_t n;
 	int64_t t = 0;
 
-	if (sm_store_get(p, key, &v, &n) == 0) {
+	if (sm_store_exists(p, key) && sm_store_get(p, key, &v, &n) == 0) {
 		uint64_t u;
 		if (sm_rd_u64(v, n, &u) == 0)
 			t = (int64_t)u;
@@ -322,13 +322,16 @@ sm_entry_live(sm_portal *p, const struct sm_entry *e)
 
 	if (e->expires && e->expires <= sm_now())
 		return 0;
-	if (sm_recalled(p, e->id))
-		return 0;
-	key = sm_xasprintf("m:%s", e->id);
-	live = sm_store_get(p, key, &v, &n) == 0;
-	if (live)
-		free(v);
+	key = sm_xasprintf("R:%s", e->id);
+	live = !sm_store_exists(p, key);
 	free(key);
+	if (live) {
+		key = sm_xasprintf("m:%s", e->id);
+		live = sm_store_exists(p, key);
+		free(key);
+	}
+	(void)v;
+	(void)n;
 	return live;
 }
 

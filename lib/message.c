@@ -636,7 +636,8 @@ sm_part_read(sm_portal *p, const struct sm_env *e, const unsigned char K[32],
 		free(v);
 		v = NULL;
 		total += plen;
-		crypto_generichash_update(&ph, plain, (size_t)plen);
+		if (hash)
+			crypto_generichash_update(&ph, plain, (size_t)plen);
 		if (out && plen && (rc = out(arg, plain, (size_t)plen)) != 0)
 			break;
 	}

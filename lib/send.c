@@ -32,6 +32,9 @@ sm_compose_free(struct sm_compose *c)
 	for (i = 0; i < c->ncc; i++)
 		free(c->cc[i]);
 	free(c->cc);
+	for (i = 0; i < c->nbcc; i++)
+		free(c->bcc[i]);
+	free(c->bcc);
 	free(c->subject);
 	sm_buf_free(&c->body);
 	sm_buf_free(&c->html);
@@ -85,6 +88,21 @@ sm_compose_attach(struct sm_compose *c, const char *path)
 	a->fd = fd;
 	a->size = (uint64_t)st.st_size;
 	return 0;
+}
+
+void
+sm_compose_attach_fd(struct sm_compose *c, const char *name, int fd,
+    uint64_t size)
+{
+	struct sm_src *a;
+
+	c->att = sm_xrealloc(c->att, (c->natt + 1) * sizeof *c->att);
+	a = &c->att[c->natt++];
+	memset(a, 0, sizeof *a);
+	a->name = sm_xstrdup(name);
+	a->path = sm_xstrdup(name);
+	a->fd = fd;
+	a->size = size;
 }
 
 /* An attachment taken from a stored message (forwards, drafts). */
@@ -519,7 +537,8 @@ sm_send(sm_portal *p, const struct sm_ident *from, struct sm_compose *c,
 	if ((rc = sm_compose_check(c)) != 0)
 		return rc;
 	if ((rc = uniq_canon(&canon, &addr, &n, c->to, c->nto)) != 0 ||
-	    (rc = uniq_canon(&canon, &addr, &n, c->cc, c->ncc)) != 0)
+	    (rc = uniq_canon(&canon, &addr, &n, c->cc, c->ncc)) != 0 ||
+	    (rc = uniq_canon(&canon, &addr, &n, c->bcc, c->nbcc)) != 0)
 		goto out;
 	if (kind == SM_KIND_MESSAGE && n == 0) {
 		rc = sm_err(EX_USAGE, "no recipient");

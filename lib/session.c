@@ -519,7 +519,8 @@ sm_session_use(sm_portal *p, const char *canon, struct sm_ident *id)
 			sm_store_end(p);
 		goto out;
 	}
-	if ((rc = sm_store_commit(p)) != 0) {
+	/* A session's last use may be lost in a crash without harm. */
+	if ((rc = sm_store_commit_lazy(p)) != 0) {
 		sm_account_free(&a);
 		free(s.canon);
 		goto out;

@@ -224,6 +224,10 @@ int sm_store_begin(sm_portal *p, int write);
 int sm_store_reserve(sm_portal *p, uint64_t bytes);
 /* Syncs (writers) and releases; 0 or 74. */
 int sm_store_commit(sm_portal *p);
+/* Releases without the sync: for writes a crash may lose without harm
+ * (a session's last use, a read flag). */
+int sm_store_commit_lazy(sm_portal *p);
+int sm_store_exists(sm_portal *p, const char *key);
 /* Releases without syncing: for readers, and writers that wrote nothing.
  * Inside an open transaction (a batch), begin/commit/end nest, and only
  * the outermost commits; an inner writer's end marks the batch broken,
@@ -331,6 +335,7 @@ int sm_token_input(int type, const char *arg, unsigned char raw[32]);
 /* Checks syntax; CANON gets local@lower(domain).  65 when malformed. */
 int sm_addr_canon(const char *addr, char **canon);
 int sm_addr_canon_quiet(const char *addr, char **canon);   /* 0 or -1 */
+int sm_addr_same(const char *a, const char *b);  /* the same identity? */
 
 /* ---- account.c: account records ---------------------------------- */
 
@@ -733,6 +738,8 @@ struct sm_src {                    /* an attachment to send */
 struct sm_compose {
 	char **to, **cc;               /* addresses as given */
 	size_t nto, ncc;
+	char **bcc;                    /* recipients shown nowhere (sendmail -t) */
+	size_t nbcc;
 	char *subject;
 	sm_buf body;
 	int has_html;
@@ -749,6 +756,13 @@ struct sm_compose {
 void sm_compose_free(struct sm_compose *c);
 void sm_compose_addr(char ***v, size_t *n, const char *addr);
 int sm_compose_attach(struct sm_compose *c, const char *path);
+/* An attachment already open (a memfd from a MIME part): FD is taken. */
+void sm_compose_attach_fd(struct sm_compose *c, const char *name, int fd,
+    uint64_t size);
+/* mime.c: a whole RFC 5322 message (smail-send -t) into C; *FROM gets
+ * its From address, if any.  65 for a malformed one. */
+int sm_compose_from_mime(const char *text, size_t len, struct sm_compose *c,
+    char **from);
 void sm_compose_attach_part(struct sm_compose *c, const char *name,
     uint64_t size, const struct sm_env *e, const unsigned char *K, unsigned part);
 /* The limits: 65 naming the one broken. */

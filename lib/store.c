@@ -29,6 +29,7 @@ struct sm_store {
 	int write;
 	int depth;                     /* transactions begun inside this one */
 	uint32_t wmask;                /* which of them write */
+	int lazy;                      /* commit without gdbm_sync */
 };
 
 static void sm_store_reserve_quiet(sm_portal *p, uint64_t bytes);
@@ -261,6 +262,16 @@ sm_store_reserve(sm_portal *p, uint64_t bytes)
 	return 0;
 }
 
+/* Commits without waiting for the disk: for writes that may be lost in
+ * a crash without harm (a session's last use, a read flag). */
+int
+sm_store_commit_lazy(sm_portal *p)
+{
+	if (p->st && !p->st->depth)
+		p->st->lazy = 1;
+	return sm_store_commit(p);
+}
+
 int
 sm_store_commit(sm_portal *p)
 {
@@ -273,7 +284,7 @@ sm_store_commit(sm_portal *p)
 		s->depth--;
 		return 0;
 	}
-	if (s->db && s->write && gdbm_sync(s->db) != 0)
+	if (s->db && s->write && !s->lazy && gdbm_sync(s->db) != 0)
 		rc = sm_err(EX_IOERR, "%s/store.db: sync: %s", p->dir,
 		    gdbm_strerror(gdbm_errno));
 	if (s->db && gdbm_close(s->db) != 0 && rc == 0)
@@ -354,6 +365,15 @@ sm_store_get(sm_portal *p, const char *key, unsigned char **out, size_t *outlen)
 			return -r;
 	}
 	return sm_err(EX_IOERR, "%s/store.db: fetch failed after recovery", p->dir);
+}
+
+/* Is KEY there?  (No copy of its value.) */
+int
+sm_store_exists(sm_portal *p, const char *key)
+{
+	datum k = { (char *)key, (int)strlen(key) };
+
+	return gdbm_exists(p->st->db, k);
 }
 
 int
