@@ -4,11 +4,11 @@
 
 CFLAGS ?= -g -O2
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow \
-	-Wno-missing-field-initializers -Ilib
+	-Wno-missing-field-initializers -pthread -Ilib
 PKGS = libsodium libarchive libcurl gmime-3.0
 PKG_CFLAGS = pkg-config --cflags $(PKGS)
 override CFLAGS += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsodium -larchive -lcurl -lgmime-3.0 -lgobject-2.0 -lglib-2.0) -lgdbm
+LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsodium -larchive -lcurl -lgmime-3.0 -lgobject-2.0 -lglib-2.0) -lgdbm -pthread
 
 ifeq ($(VALGRIND),1)
 O ?= build-vg
@@ -22,6 +22,7 @@ else
 O ?= build
 endif
 TESTBIN ?= $(abspath $(O))
+TESTS ?= t/
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -87,7 +88,7 @@ ifeq ($(VALGRIND),1)
 	@sh tools/deps valgrind
 	sh tools/vgwrap $(abspath $(O)) $(TESTBIN)
 endif
-	SMAIL_BUILD=$(TESTBIN) SMAIL_VALGRIND=$(VALGRIND) prove -j2 t/
+	SMAIL_BUILD=$(TESTBIN) SMAIL_VALGRIND=$(VALGRIND) prove -j2 $(TESTS)
 
 demo: deps
 	$(MAKE) all

@@ -43,6 +43,7 @@ open_out(struct sm_out *out, const char *o, const char *id, const char *ext,
 	if (!o) {
 		out->fd = 1;
 		out->name = "standard output";
+		out->unnamed = 0;
 		return 0;
 	}
 	if (is_dir(o)) {
@@ -64,17 +65,22 @@ fetch_one(sm_portal *p, const struct sm_ident *id, const char *mid, int mode,
 {
 	struct sm_opened m;
 	struct sm_progress pr;
-	struct sm_out out = { -1, NULL };
+	struct sm_out out = { -1, NULL, 0 };
 	char *path = NULL;
+	unsigned char *skip = NULL;
 	sm_buf text = { 0 };
-	int rc, c;
+	int rc, c, ai = -1;
+	size_t i;
 
 	if ((rc = sm_msg_open(p, id, mid, 'x', &m)) != 0)
 		return rc;
+	if (mode == ATT && (ai = sm_att_find(&m.stmt, att)) < 0) {
+		sm_opened_free(&m);
+		return sm_err(EX_NOINPUT, "%s: no attachment '%s'", mid, att);
+	}
 	/* Large messages show progress (on a terminal): the bytes written. */
 	{
 		uint64_t total = m.stmt.body.size;
-		size_t i;
 		for (i = 0; i < m.stmt.natt; i++)
 			total += m.stmt.att[i].ref.size;
 		sm_progress_begin(&pr, mid, "bytes", total >= (1 << 20) &&
@@ -82,49 +88,56 @@ fetch_one(sm_portal *p, const struct sm_ident *id, const char *mid, int mode,
 		if (total < (1 << 20) || mode == TEXT)
 			pr.on = 0;
 	}
-	/* Every part checks before anything is written. */
-	if ((rc = sm_msg_verify(p, &m)) != 0) {
-		sm_progress_end(&pr);
-		sm_opened_free(&m);
-		return rc;
+	if (mode == FILES)
+		rc = sm_mkdirs(o);
+	else if (mode != TEXT)
+		rc = open_out(&out, o, mid, mode == ZIP ? "zip" : mode == EML ? "eml" :
+		    "bin", &path);
+	/*
+	 * Every part checks before anything is written.  A file is named
+	 * only once all that went into it checked (sm_out_create), so the
+	 * parts a file takes in are checked as they are written; the others,
+	 * and everything bound for standard output, are read through first.
+	 */
+	skip = sm_xcalloc(m.env.nparts, 1);
+	skip[0] = 1;                    /* the statement: checked when opened */
+	if (rc == 0 && (mode == FILES || (mode != TEXT && out.fd > 2))) {
+		skip[1] = 1;
+		for (i = 0; i < m.stmt.natt; i++)
+			if (mode != ATT || (int)i == ai)
+				skip[m.stmt.att[i].ref.part % m.env.nparts] = 1;
 	}
-	if (m.stmt.forward_of[0])
+	if (rc == 0)
+		rc = sm_msg_verify(p, &m, skip);
+	if (rc == 0 && m.stmt.forward_of[0])
 		sm_forward_verify(p, &m);
-	switch (mode) {
-	case TEXT:
-		if (!*first)
-			rc = sm_out_write(&(struct sm_out){ 1, "standard output" }, "\n", 1);
-		if (rc == 0 && (rc = sm_text_view(p, &m, &text)) == 0)
-			rc = sm_out_write(&(struct sm_out){ 1, "standard output" },
-			    text.p, text.len);
-		break;
-	case FILES:
-		if ((rc = sm_mkdirs(o)) == 0)
-			rc = sm_export_dir(p, &m, o);
-		break;
-	case ZIP:
-	case EML:
-		if ((rc = open_out(&out, o, mid, mode == ZIP ? "zip" : "eml", &path)) != 0)
+	if (rc == 0)
+		switch (mode) {
+		case TEXT:
+			if (!*first)
+				rc = sm_out_write(&(struct sm_out){ 1, "standard output", 0 },
+				    "\n", 1);
+			if (rc == 0 && (rc = sm_text_view(p, &m, &text)) == 0)
+				rc = sm_out_write(&(struct sm_out){ 1, "standard output", 0 },
+				    text.p, text.len);
 			break;
-		rc = mode == ZIP ? sm_export_zip(p, &m, &out) : sm_export_eml(p, &m, &out);
-		c = sm_out_close(&out, rc == 0);
-		if (rc == 0)
-			rc = c;
-		break;
-	case ATT: {
-		int i = sm_att_find(&m.stmt, att);
-		if (i < 0) {
-			rc = sm_err(EX_NOINPUT, "%s: no attachment '%s'", mid, att);
+		case FILES:
+			rc = sm_export_dir(p, &m, o);
+			break;
+		case ZIP:
+			rc = sm_export_zip(p, &m, &out);
+			break;
+		case EML:
+			rc = sm_export_eml(p, &m, &out);
+			break;
+		case ATT:
+			rc = sm_write_att(p, &m, (size_t)ai, &out);
 			break;
 		}
-		if ((rc = open_out(&out, o, mid, "bin", &path)) != 0)
-			break;
-		rc = sm_write_att(p, &m, (size_t)i, &out);
+	if (out.fd >= 0) {
 		c = sm_out_close(&out, rc == 0);
 		if (rc == 0)
 			rc = c;
-		break;
-	}
 	}
 	*first = 0;
 	sm_progress_end(&pr);
@@ -132,6 +145,7 @@ fetch_one(sm_portal *p, const struct sm_ident *id, const char *mid, int mode,
 		char *ids[1] = { (char *)mid };
 		rc = sm_mark_read(p, id, ids, 1);
 	}
+	free(skip);
 	sm_buf_free(&text);
 	free(path);
 	sm_opened_free(&m);

@@ -38,30 +38,63 @@ sm_out_write(void *arg, const void *p, size_t n)
 	return 0;
 }
 
-/* Creates PATH for output: O_EXCL|O_NOFOLLOW, 0600; 73 if it exists. */
+/*
+ * Creates PATH for output, 0600.  The file is made unnamed (O_TMPFILE)
+ * in PATH's directory and linked in by sm_out_close only when all of it
+ * was written and checked, so that no reader ever sees half a file or
+ * a file whose message failed a check; linking never replaces a name.
+ * Where the file system has no unnamed files, PATH is created at once
+ * (O_EXCL|O_NOFOLLOW) and removed on failure.  73 if PATH exists.
+ */
 int
 sm_out_create(struct sm_out *o, const char *path)
 {
-	o->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	struct stat st;
+	const char *slash = strrchr(path, '/');
+	char *dir;
+
+	o->fd = -1;
 	o->name = path;
+	o->unnamed = 0;
+	if (lstat(path, &st) == 0)
+		return sm_err(EX_CANTCREAT, "%s: exists; not overwriting", path);
+	dir = slash ? sm_xasprintf("%.*s", slash == path ? 1 : (int)(slash - path),
+	    path) : sm_xstrdup(".");
+	o->fd = open(dir, O_WRONLY | O_TMPFILE | O_CLOEXEC, 0600);
+	free(dir);
+	if (o->fd >= 0 && access("/proc/self/fd", X_OK) == 0) {
+		o->unnamed = 1;
+		return 0;
+	}
+	if (o->fd >= 0)
+		close(o->fd);
+	o->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (o->fd < 0)
-		return sm_err(errno == EEXIST ? EX_CANTCREAT : EX_CANTCREAT,
-		    "%s: %s", path, errno == EEXIST ? "exists; not overwriting" :
-		    strerror(errno));
+		return sm_err(EX_CANTCREAT, "%s: %s", path, errno == EEXIST ?
+		    "exists; not overwriting" : strerror(errno));
 	return 0;
 }
 
 int
 sm_out_close(struct sm_out *o, int ok)
 {
-	int rc = 0;
+	char proc[64];
+	int rc = 0, linked = 0;
 
 	if (o->fd > 2) {
 		if (ok && fsync(o->fd) < 0 && errno != EINVAL)
 			rc = sm_err(EX_IOERR, "%s: %s", o->name, strerror(errno));
+		if (ok && rc == 0 && o->unnamed) {
+			snprintf(proc, sizeof proc, "/proc/self/fd/%d", o->fd);
+			if (linkat(AT_FDCWD, proc, AT_FDCWD, o->name, AT_SYMLINK_FOLLOW) < 0)
+				rc = sm_err(EX_CANTCREAT, "%s: %s", o->name, errno == EEXIST ?
+				    "exists; not overwriting" : strerror(errno));
+			else
+				linked = 1;
+		}
 		if (close(o->fd) < 0 && rc == 0)
 			rc = sm_err(EX_IOERR, "%s: %s", o->name, strerror(errno));
-		if (!ok || rc)
+		if ((!ok || rc) && (!o->unnamed || linked))
 			unlink(o->name);
 	}
 	o->fd = -1;
@@ -315,41 +348,48 @@ sm_write_att(sm_portal *p, struct sm_opened *o, size_t i, struct sm_out *out)
 int
 sm_export_dir(sm_portal *p, struct sm_opened *o, const char *dir)
 {
-	char *txt = sm_xasprintf("%s.txt", o->env.id), **names, *path;
+	char *txt = sm_xasprintf("%s.txt", o->env.id), **names, **paths;
 	struct stat st;
 	sm_buf text = { 0 };
-	struct sm_out out;
-	size_t i;
-	int rc;
+	struct sm_out *out;
+	size_t i, n = o->stmt.natt + 1, made = 0;
+	int rc = 0, c;
 
 	names = safe_names(&o->stmt, txt, NULL);
+	paths = sm_xcalloc(n, sizeof *paths);
+	out = sm_xcalloc(n, sizeof *out);
+	for (i = 0; i < n; i++)
+		paths[i] = sm_xasprintf("%s/%s", dir, i == 0 ? txt : names[i - 1]);
 	/* Refuse before writing anything when a file exists. */
-	for (i = 0; i <= o->stmt.natt; i++) {
-		path = sm_xasprintf("%s/%s", dir, i == 0 ? txt : names[i - 1]);
-		if (lstat(path, &st) == 0) {
-			rc = sm_err(EX_CANTCREAT, "%s: exists; not overwriting", path);
-			free(path);
-			goto out;
-		}
-		free(path);
+	for (i = 0; i < n && rc == 0; i++)
+		if (lstat(paths[i], &st) == 0)
+			rc = sm_err(EX_CANTCREAT, "%s: exists; not overwriting", paths[i]);
+	if (rc == 0)
+		rc = sm_text_view(p, o, &text);
+	/* Every file is written and checked before any of them is named:
+	 * a part that fails its check leaves none of the message's files. */
+	for (i = 0; i < n && rc == 0; i++) {
+		if ((rc = sm_out_create(&out[i], paths[i])) != 0)
+			break;
+		made++;
+		rc = i == 0 ? sm_out_write(&out[i], text.p, text.len) :
+		    sm_write_att(p, o, i - 1, &out[i]);
 	}
-	if ((rc = sm_text_view(p, o, &text)) != 0)
-		goto out;
-	for (i = 0; i <= o->stmt.natt && rc == 0; i++) {
-		path = sm_xasprintf("%s/%s", dir, i == 0 ? txt : names[i - 1]);
-		if ((rc = sm_out_create(&out, path)) == 0) {
-			int c;
-			rc = i == 0 ? sm_out_write(&out, text.p, text.len) :
-			    sm_write_att(p, o, i - 1, &out);
-			c = sm_out_close(&out, rc == 0);
-			if (rc == 0)
-				rc = c;
-		}
-		free(path);
+	for (i = 0; i < made; i++) {
+		size_t j;
+		if ((c = sm_out_close(&out[i], rc == 0)) == 0 || rc)
+			continue;
+		/* A name taken meanwhile by someone else: take back ours. */
+		rc = c;
+		for (j = 0; j < i; j++)
+			unlink(paths[j]);
 	}
 	if (rc == 0)
 		rc = sm_fsync_dir(dir);
-out:
+	for (i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
+	free(out);
 	sm_buf_free(&text);
 	free_names(names, o->stmt.natt);
 	free(txt);

@@ -363,6 +363,9 @@ flush_chunk(struct sm_msgw *w, int final)
 	char *key;
 	int rc;
 
+	/* The plaintext's hash (for the statement) on the helper, while
+	 * this thread encrypts, hashes the ciphertext and stores it. */
+	sm_hash_post(&w->ph, w->buf, w->buflen, NULL);
 	first_ad(ad, w->env.id, (unsigned)w->cur);
 	crypto_secretstream_xchacha20poly1305_push(&w->st, w->ct, &clen, w->buf,
 	    w->buflen, pt->nchunks == 0 ? ad : NULL, pt->nchunks == 0 ? sizeof ad : 0,
@@ -373,6 +376,7 @@ flush_chunk(struct sm_msgw *w, int final)
 	key = sm_chunk_key(w->env.id, (unsigned)w->cur, pt->nchunks);
 	rc = sm_store_put(w->p, key, w->ct, (size_t)clen);
 	free(key);
+	sm_hash_wait();
 	if (rc)
 		return rc;
 	pt->nchunks++;
@@ -390,7 +394,6 @@ sm_msgw_part_write(struct sm_msgw *w, const void *data, size_t n)
 
 	if (w->cur < 0)
 		return sm_err(EX_SOFTWARE, "message: write outside a part");
-	crypto_generichash_update(&w->ph, s, n);
 	w->env.parts[w->cur].size += n;
 	while (n > 0) {
 		size_t take = SM_CHUNK - w->buflen;
@@ -588,7 +591,7 @@ sm_part_read(sm_portal *p, const struct sm_env *e, const unsigned char K[32],
 	uint64_t total = 0;
 	uint32_t i;
 	size_t n;
-	int rc = 0, own = !p->st;
+	int rc = 0, own = !p->st, bad;
 
 	if (part >= e->nparts)
 		return sm_err(EX_DATAERR, "%s: tampered with (part %u missing)",
@@ -621,11 +624,14 @@ sm_part_read(sm_portal *p, const struct sm_env *e, const unsigned char K[32],
 		}
 		if (rc)
 			break;
-		crypto_generichash(h, 32, v, n, NULL, 0);
-		if (n < SS_ABYTES || n > SM_CHUNK + SS_ABYTES ||
-		    sodium_memcmp(h, pt->hashes + 32 * (size_t)i, 32) != 0 ||
+		/* The chunk's hash on the helper while this thread decrypts;
+		 * nothing of it leaves before both checks passed. */
+		sm_hash_post(NULL, v, n, h);
+		bad = n < SS_ABYTES || n > SM_CHUNK + SS_ABYTES ||
 		    crypto_secretstream_xchacha20poly1305_pull(&st, plain, &plen, &tag,
-		    v, n, i == 0 ? ad : NULL, i == 0 ? sizeof ad : 0) != 0 ||
+		    v, n, i == 0 ? ad : NULL, i == 0 ? sizeof ad : 0) != 0;
+		sm_hash_wait();
+		if (bad || sodium_memcmp(h, pt->hashes + 32 * (size_t)i, 32) != 0 ||
 		    (tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL) !=
 		    (i + 1 == pt->nchunks)) {
 			rc = sm_err(EX_DATAERR, "%s: the message is tampered with "

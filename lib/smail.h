@@ -596,6 +596,13 @@ struct sm_msgw {                   /* a message being written */
 	crypto_generichash_state ph;
 };
 
+/* hashwork.c: BLAKE2b on a helper thread, one job at a time: an update
+ * of ST, or (ST NULL) a 32-byte hash into OUT; the data stays put until
+ * sm_hash_wait. */
+void sm_hash_post(crypto_generichash_state *st, const void *p, size_t n,
+    unsigned char out[32]);
+void sm_hash_wait(void);
+
 void sm_id_new(char id[SM_ID_CHARS + 1]);
 int sm_id_valid(const char *id);
 char *sm_chunk_key(const char *id, unsigned part, uint32_t n);
@@ -791,7 +798,7 @@ void sm_opened_free(struct sm_opened *o);
 int sm_msg_open(sm_portal *p, const struct sm_ident *id, const char *mid,
     int which, struct sm_opened *o);
 /* Reads every part through: 0 or 65 (tampered). */
-int sm_msg_verify(sm_portal *p, struct sm_opened *o);
+int sm_msg_verify(sm_portal *p, struct sm_opened *o, const unsigned char *skip);
 int sm_mark_read(sm_portal *p, const struct sm_ident *id, char *const *mids,
     size_t n);
 int sm_delete(sm_portal *p, const struct sm_ident *id, char *const *mids,
@@ -802,12 +809,16 @@ int sm_delete(sm_portal *p, const struct sm_ident *id, char *const *mids,
 struct sm_out {
 	int fd;
 	const char *name;              /* for messages */
+	int unnamed;                   /* O_TMPFILE: named at a good close */
 };
 
 int sm_out_write(void *out, const void *p, size_t n);
-/* O_EXCL|O_NOFOLLOW, 0600: 73 when PATH exists. */
+/* A new file PATH, 0600, that appears only when closed with OK (an
+ * unnamed file linked in then; where the file system cannot, created
+ * O_EXCL|O_NOFOLLOW and removed when not OK): 73 when PATH exists. */
 int sm_out_create(struct sm_out *o, const char *path);
-/* Closes (fsync when OK); removes the file when not OK. */
+/* Closes (fsync and, for an unnamed file, the link when OK); a file
+ * closed not OK is gone.  73 when PATH appeared meanwhile. */
 int sm_out_close(struct sm_out *o, int ok);
 char *sm_safe_name(const char *name);
 void sm_text_head(sm_buf *b, const struct sm_opened *o);

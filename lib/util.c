@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,12 @@ sm_init(const char *argv0)
 		sm_die(EX_CONFIG, "refusing to run set-id");
 	if (sodium_init() < 0)
 		sm_die(EX_SOFTWARE, "cannot initialise libsodium");
+	/* Chunks come from the store as fresh 64 KiB allocations, hundreds
+	 * per large message: keep them on the heap and the heap mapped,
+	 * rather than fault new pages in for each (measured: a third of a
+	 * 30 MiB fetch's system time). */
+	mallopt(M_MMAP_THRESHOLD, 4 << 20);
+	mallopt(M_TRIM_THRESHOLD, 32 << 20);
 }
 
 static void

@@ -419,6 +419,9 @@ else
 	err_has "naming the message" "$T1"
 	run 65 "-o of it: 65" smail-fetch -u $B -o tz "$T1"
 	check "leaving no half-written attachment" test ! -e tz/big.bin
+	check "and no text file either" test ! -e "tz/$T1.txt"
+	run 65 "-a -o FILE of it: 65" smail-fetch -u $B -a big.bin -o t1.bin "$T1"
+	check "leaving no file" test ! -e t1.bin
 	run 65 "-z -o FILE of it: 65" smail-fetch -u $B -z -o t1.zip "$T1"
 	check "leaving no zip" test ! -e t1.zip
 	run 65 "-e of it: 65" smail-fetch -u $B -e "$T1"
