@@ -140,14 +140,15 @@ install: all
 	for c in $(CMDS); do install -m 644 completions/smail.bash \
 		$(DESTDIR)$(BASHCOMPDIR)/$$c; done
 	install -m 644 completions/_smail $(DESTDIR)$(ZSHCOMPDIR)/_smail
-	install -m 644 completions/smail.fish $(DESTDIR)$(FISHCOMPDIR)/smail.fish
+	for c in $(CMDS); do install -m 644 completions/smail.fish \
+		$(DESTDIR)$(FISHCOMPDIR)/$$c.fish; done
 
 uninstall:
 	for c in $(CMDS); do rm -f $(DESTDIR)$(BINDIR)/$$c \
-		$(DESTDIR)$(MANDIR)/man1/$$c.1 $(DESTDIR)$(BASHCOMPDIR)/$$c; done
+		$(DESTDIR)$(MANDIR)/man1/$$c.1 $(DESTDIR)$(BASHCOMPDIR)/$$c \
+		$(DESTDIR)$(FISHCOMPDIR)/$$c.fish; done
 	rm -f $(DESTDIR)$(MANDIR)/man5/smail-config.5 \
-		$(DESTDIR)$(MANDIR)/man7/smail.7 $(DESTDIR)$(ZSHCOMPDIR)/_smail \
-		$(DESTDIR)$(FISHCOMPDIR)/smail.fish
+		$(DESTDIR)$(MANDIR)/man7/smail.7 $(DESTDIR)$(ZSHCOMPDIR)/_smail
 
 clean:
 	rm -rf build build-san build-vg build-fuzz demo

@@ -10,7 +10,7 @@ static const char usage[] =
     "       smail-addr -a ADDR [-n \"First Last\"] add or update a contact\n"
     "       smail-addr -r ADDR                  remove a contact (and from "
     "every group)\n"
-    "       smail-addr -G                       GROUP<TAB>MEMBERS\n"
+    "       smail-addr -G [--json]              GROUP<TAB>MEMBERS\n"
     "       smail-addr -g GROUP                 member addresses, one a line\n"
     "       smail-addr -g GROUP -a ADDR... | -r ADDR... | --delete\n"
     "       smail-addr --import FILE|-          vCard 3.0/4.0 or CSV, all or "

@@ -78,13 +78,14 @@ fetch_one(sm_portal *p, const struct sm_ident *id, const char *mid, int mode,
 		sm_opened_free(&m);
 		return sm_err(EX_NOINPUT, "%s: no attachment '%s'", mid, att);
 	}
-	/* Large messages show progress (on a terminal): the bytes written. */
+	/* Large attachments show progress (on a terminal): their bytes
+	 * as they go out, whatever the form they go out in. */
 	{
-		uint64_t total = m.stmt.body.size;
+		uint64_t total = 0;
 		for (i = 0; i < m.stmt.natt; i++)
-			total += m.stmt.att[i].ref.size;
-		sm_progress_begin(&pr, mid, "bytes", total >= (1 << 20) &&
-		    mode != TEXT ? total : 0);
+			if (mode != ATT || (int)i == ai)
+				total += m.stmt.att[i].ref.size;
+		sm_progress_begin(&pr, mid, "bytes", total);
 		if (total < (1 << 20) || mode == TEXT)
 			pr.on = 0;
 	}

@@ -113,12 +113,15 @@ main(int argc, char **argv)
 	}
 	/* Expired, recalled and purged messages leave the list. */
 	if (!drafts) {
+		struct sm_recalls rs;
+		sm_recalls_load(p, &rs);
 		for (i = 0; i < ix.n; ) {
-			if (!sm_entry_live(p, &ix.v[i]))
+			if (!sm_entry_live(p, &ix.v[i], &rs))
 				sm_index_drop(&ix, &ix.v[i]);
 			else
 				i++;
 		}
+		sm_recalls_free(&rs);
 	}
 	if ((rc = sm_store_commit(p)) != 0)
 		goto out;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -228,11 +229,73 @@ flush_group(sm_portal *p, struct pending *pend, size_t *np, const char *name)
 	return failed;
 }
 
+/*
+ * The manifest's lines, read from a descriptor with a buffer of our
+ * own, so that we can tell whether the next line is there already or
+ * would have to be waited for: a group is committed before waiting on
+ * a slow pipe, never held open (and the store locked) across it.
+ */
+struct lines {
+	int fd, eof, err;
+	char *buf;
+	size_t len, cap;
+};
+
+/* Is a whole line (or the end) at hand without blocking? */
+static int
+lines_ready(struct lines *l)
+{
+	struct pollfd pfd = { l->fd, POLLIN, 0 };
+
+	return l->eof || l->err || memchr(l->buf, '\n', l->len) ||
+	    poll(&pfd, 1, 0) != 0;
+}
+
+/* The next line into *LINE (with its newline, NUL-terminated): its
+ * length, or -1 at the end or on a read error (l->err). */
+static ssize_t
+lines_get(struct lines *l, char **line, size_t *cap)
+{
+	char *nl;
+	size_t n;
+	ssize_t r;
+
+	while (!(nl = memchr(l->buf, '\n', l->len)) && !l->eof) {
+		if (l->cap - l->len < 4096) {
+			l->cap = l->cap ? l->cap * 2 : 65536;
+			l->buf = sm_xrealloc(l->buf, l->cap);
+		}
+		r = read(l->fd, l->buf + l->len, l->cap - l->len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			l->err = errno;
+			l->eof = 1;
+		} else if (r == 0)
+			l->eof = 1;
+		else
+			l->len += (size_t)r;
+	}
+	n = nl ? (size_t)(nl - l->buf) + 1 : l->len;
+	if (n == 0)
+		return -1;
+	if (*cap < n + 1) {
+		*cap = n + 1;
+		*line = sm_xrealloc(*line, *cap);
+	}
+	memcpy(*line, l->buf, n);
+	(*line)[n] = 0;
+	memmove(l->buf, l->buf + n, l->len - n);
+	l->len -= n;
+	return (ssize_t)n;
+}
+
 static int
 batch(sm_portal *p, const struct sm_ident *id, const char *file, int64_t ttl)
 {
-	FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "re");
-	const char *name = strcmp(file, "-") == 0 ? "stdin" : file;
+	int fd = strcmp(file, "-") == 0 ? 0 : open(file, O_RDONLY | O_CLOEXEC);
+	const char *name = fd == 0 ? "stdin" : file;
+	struct lines in = { fd, 0, 0, NULL, 0, 0 };
 	char *line = NULL, ctx[300];
 	struct pending pend[GROUP_MAX];
 	size_t cap = 0, np = 0;
@@ -243,18 +306,26 @@ batch(sm_portal *p, const struct sm_ident *id, const char *file, int64_t ttl)
 	struct sm_progress pr;
 	uint64_t total = 0;
 
-	if (!f)
+	if (fd < 0)
 		return sm_err(errno == ENOENT ? EX_NOINPUT : EX_IOERR, "%s: %s", file,
 		    strerror(errno));
 	/* A file's lines can be counted for the progress line; a pipe's not. */
-	if (f != stdin) {
-		int c;
-		while ((c = getc(f)) != EOF)
-			total += c == '\n';
-		rewind(f);
+	if (fd != 0) {
+		char b[65536];
+		ssize_t r;
+		while ((r = read(fd, b, sizeof b)) > 0)
+			for (ssize_t i = 0; i < r; i++)
+				total += b[i] == '\n';
+		lseek(fd, 0, SEEK_SET);
 	}
 	sm_progress_begin(&pr, "batch", "lines", total);
-	while ((len = getline(&line, &cap, f)) >= 0) {
+	for (;;) {
+		if (open && !lines_ready(&in)) {
+			failed += flush_group(p, pend, &np, name);
+			open = 0;
+		}
+		if ((len = lines_get(&in, &line, &cap)) < 0)
+			break;
 		char newid[SM_ID_CHARS + 1];
 		lineno++;
 		snprintf(ctx, sizeof ctx, "%s:%u", name, lineno);
@@ -286,11 +357,12 @@ batch(sm_portal *p, const struct sm_ident *id, const char *file, int64_t ttl)
 	if (open)
 		failed += flush_group(p, pend, &np, name);
 	sm_progress_end(&pr);
-	if (ferror(f))
-		sm_err(EX_IOERR, "%s: %s", name, strerror(errno)), failed++;
+	if (in.err)
+		sm_err(EX_IOERR, "%s: %s", name, strerror(in.err)), failed++;
 	free(line);
-	if (f != stdin)
-		fclose(f);
+	free(in.buf);
+	if (fd != 0)
+		close(fd);
 	if (failed)
 		sm_err(EX_DATAERR, "%s: %u line%s failed", name, failed,
 		    failed == 1 ? "" : "s");

@@ -619,7 +619,7 @@ _smail_main()
 		smail-admin:list|smail-admin:audit)
 			opts="$common --json" ;;
 		smail-admin:unlock|smail-admin:flush|smail-admin:check|\
-		smail-admin:purge)
+		smail-admin:purge|smail-admin:keys)
 			opts=$common ;;
 		smail-admin:*)
 			opts="$common --user -n --name --recovery-key-file --pwhash
@@ -634,7 +634,7 @@ _smail_main()
 				-H --html -m --message -r --reply -R --reply-all
 				-f --forward -x --exclude --draft -D --resume
 				-b --batch -E --expires --access-code-file
-				--recall" ;;
+				--recall -t --read-recipients" ;;
 		smail-inbox:*)
 			opts="--dir --user --password-file --password-fd -q
 				--quiet -h --help -V --version -u --unread -n
@@ -644,7 +644,8 @@ _smail_main()
 				-a --attachment --verify" ;;
 		smail-addr:*)
 			opts="$common -u --user -a --add -r --remove -n --name
-				-G --groups -g --group --delete --import --export" ;;
+				-G --groups -g --group --delete --import --export
+				--json" ;;
 		*)
 			opts="$common --user -t --token --access-code-file" ;;
 		esac
@@ -656,8 +657,8 @@ _smail_main()
 	smail-admin)
 		if [[ -z $sub ]]; then
 			COMPREPLY=($(compgen -W 'init add invite list unlock
-				approve flush check backup restore purge audit' \
-				-- "$cur"))
+				approve flush check backup restore purge audit
+				keys' -- "$cur"))
 		else
 			local _smail_dq
 			case $sub:${#operands[@]} in
@@ -691,11 +692,11 @@ _smail_main()
 			_smail_addrs "$cur" active locked
 		fi ;;
 	smail-send)
-		# Recipients, except for replies, batches and recalls, which
-		# take none.
+		# Recipients, except for replies, batches, recalls and whole
+		# messages on standard input, which take none.
 		case "$seen " in
 		*" -r "*|*" --reply "*|*" -R "*|*" --reply-all "*|*" -b "*|\
-		*" --batch "*|*" --recall "*) ;;
+		*" --batch "*|*" --recall "*|*" -t "*|*" --read-recipients "*) ;;
 		*) _smail_rcpts "$cur" ;;
 		esac ;;
 	smail-inbox)

@@ -313,6 +313,17 @@ sm_restore(const char *file, const char *dir, const struct sm_opts *o,
 
 	if ((rc = read_archive(file, &cfg, &cfglen, &rk, &dump)) != 0)
 		return rc;
+	{
+		/* The archive's config is checked first, and named as it is. */
+		struct sm_config tc;
+		char *name = sm_xasprintf("%s: config", file);
+		sm_config_defaults(&tc);
+		rc = sm_config_parse(&tc, name, cfg, cfglen);
+		sm_config_free(&tc);
+		free(name);
+		if (rc)
+			goto out;
+	}
 	if ((rc = sm_stage_begin(dir, &abs, &stage)) != 0)
 		goto out;
 	path = sm_xasprintf("%s/config", stage);

@@ -190,6 +190,23 @@ sm_check(sm_portal *p, FILE *out, unsigned *nbad, unsigned *nmsg)
 		const char *k = all.v[i];
 		if (strcmp(k, "meta") == 0 || strncmp(k, "a:", 2) == 0)
 			continue;          /* the audit chain is walked below */
+		if (strcmp(k, "recalls") == 0) {
+			struct sm_recalls rs;
+			size_t j;
+			sm_recalls_load(p, &rs);
+			if (!rs.valid)
+				problem(&r, k, "the recalled set is damaged");
+			for (j = 0; j < rs.n; j++) {
+				char *m = sm_xasprintf("R:%.*s", SM_ID_CHARS,
+				    rs.ids + j * SM_ID_CHARS);
+				if (!has(&all, m))
+					problem(&r, m + 2, "in the recalled set without "
+					    "its recall record");
+				free(m);
+			}
+			sm_recalls_free(&rs);
+			continue;
+		}
 		if (strncmp(k, "acct:", 5) == 0) {
 			struct sm_account a;
 			int ar = sm_account_get(p, k + 5, &a);
@@ -235,11 +252,22 @@ sm_check(sm_portal *p, FILE *out, unsigned *nbad, unsigned *nmsg)
 		} else if (strncmp(k, "R:", 2) == 0) {
 			unsigned char *v;
 			size_t n;
+			struct sm_recalls rs;
+			struct sm_entry e = { 0 };
 			if (sm_store_get(p, k, &v, &n) == 0) {
 				if (n != 8)
 					problem(&r, k + 2, "the recall record is damaged");
 				free(v);
 			}
+			/* A recall missing from the set would still list. */
+			sm_recalls_load(p, &rs);
+			if (strlen(k + 2) == SM_ID_CHARS && rs.valid) {
+				memcpy(e.id, k + 2, SM_ID_CHARS);
+				if (sm_entry_live(p, &e, &rs))
+					problem(&r, k + 2, "recalled, but not in the "
+					    "recalled set");
+			}
+			sm_recalls_free(&rs);
 		} else if (strncmp(k, "r:", 2) == 0) {
 			char *m = sm_xasprintf("m:%s", k + 2);
 			check_list(p, k, &all, &r, 0);

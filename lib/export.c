@@ -25,7 +25,6 @@ sm_out_write(void *arg, const void *p, size_t n)
 	struct sm_out *o = arg;
 	const char *c = p;
 
-	sm_progress_add(sm_progress_now, n);
 	while (n > 0) {
 		ssize_t w = write(o->fd, c, n);
 		if (w < 0 && errno == EINTR)
@@ -336,11 +335,19 @@ sm_att_find(const struct sm_stmt *s, const char *name)
 	return -1;
 }
 
+/* An attachment's bytes, counted toward the progress line. */
+static int
+att_write(void *arg, const void *p, size_t n)
+{
+	sm_progress_add(sm_progress_now, n);
+	return sm_out_write(arg, p, n);
+}
+
 int
 sm_write_att(sm_portal *p, struct sm_opened *o, size_t i, struct sm_out *out)
 {
 	return sm_part_read(p, &o->env, o->K, o->stmt.att[i].ref.part,
-	    sm_out_write, out, NULL);
+	    att_write, out, NULL);
 }
 
 /* ---- a directory of files ---- */
@@ -441,6 +448,7 @@ zip_write(void *arg, const void *p, size_t n)
 {
 	struct zipfeed *z = arg;
 
+	sm_progress_add(sm_progress_now, n);
 	crypto_hash_sha256_update(&z->sha, p, n);
 	if (archive_write_data(z->a, p, n) != (la_ssize_t)n)
 		return sm_err(EX_IOERR, "%s: %s", z->name, archive_error_string(z->a));
@@ -686,21 +694,32 @@ mime_type(const char *name)
 	return "application/octet-stream";
 }
 
-/* Base64 in 76-column CRLF lines, streamed. */
+/* Base64 in 76-column CRLF lines, streamed, written out a buffer at a
+ * time. */
+#define B64_BUF (64 * 78)
 struct b64 {
 	struct sm_out *out;
 	unsigned char carry[57];
-	size_t n;
+	size_t n, on;
+	char obuf[B64_BUF];
+	int count;                     /* counts toward the progress line */
 };
 
 static int
 b64_line(struct b64 *s, const unsigned char *p, size_t n)
 {
-	char line[80];
+	int rc;
 
-	sodium_bin2base64(line, sizeof line, p, n, sodium_base64_VARIANT_ORIGINAL);
-	strcat(line, "\r\n");
-	return sm_out_write(s->out, line, strlen(line));
+	if (s->on + 80 > B64_BUF) {
+		if ((rc = sm_out_write(s->out, s->obuf, s->on)) != 0)
+			return rc;
+		s->on = 0;
+	}
+	sodium_bin2base64(s->obuf + s->on, 80, p, n, sodium_base64_VARIANT_ORIGINAL);
+	s->on += strlen(s->obuf + s->on);
+	memcpy(s->obuf + s->on, "\r\n", 2);
+	s->on += 2;
+	return 0;
 }
 
 static int
@@ -710,6 +729,8 @@ b64_write(void *arg, const void *data, size_t n)
 	const unsigned char *p = data;
 	int rc;
 
+	if (s->count)
+		sm_progress_add(sm_progress_now, n);
 	while (n > 0) {
 		size_t take = 57 - s->n < n ? 57 - s->n : n;
 		memcpy(s->carry + s->n, p, take);
@@ -731,6 +752,9 @@ b64_end(struct b64 *s)
 	int rc = s->n ? b64_line(s, s->carry, s->n) : 0;
 
 	s->n = 0;
+	if (rc == 0 && s->on)
+		rc = sm_out_write(s->out, s->obuf, s->on);
+	s->on = 0;
 	return rc;
 }
 
@@ -742,7 +766,7 @@ text_part(struct sm_out *out, const char *type, const sm_buf *t)
 	sm_buf h = { 0 };
 	size_t i, col = 0;
 	int ascii = 1, ok = 1, rc;
-	struct b64 s = { out, { 0 }, 0 };
+	struct b64 *s = sm_xcalloc(1, sizeof *s);
 
 	for (i = 0; i < t->len && ok; i++) {
 		unsigned char c = t->p[i];
@@ -770,23 +794,25 @@ text_part(struct sm_out *out, const char *type, const sm_buf *t)
 	sm_buf_printf(&h, "Content-Type: %s; charset=utf-8\r\n"
 	    "Content-Transfer-Encoding: %s\r\n\r\n", type,
 	    !ok ? "base64" : ascii ? "7bit" : "8bit");
-	rc = sm_out_write(out, h.p, h.len);
-	sm_buf_free(&h);
-	if (rc)
-		return rc;
 	if (!ok) {
-		if ((rc = b64_write(&s, t->p, t->len)) == 0)
-			rc = b64_end(&s);
-		return rc;
+		rc = sm_out_write(out, h.p, h.len);
+		s->out = out;
+		if (rc == 0 && (rc = b64_write(s, t->p, t->len)) == 0)
+			rc = b64_end(s);
+	} else {
+		/* LF to CRLF. */
+		for (i = 0; i < t->len; ) {
+			const unsigned char *nl = memchr(t->p + i, '\n', t->len - i);
+			size_t len = nl ? (size_t)(nl - (t->p + i)) : t->len - i;
+			sm_buf_put(&h, t->p + i, len);
+			sm_buf_puts(&h, "\r\n");
+			i += len + 1;
+		}
+		rc = sm_out_write(out, h.p, h.len);
 	}
-	/* LF to CRLF. */
-	for (i = 0; i < t->len && rc == 0; ) {
-		const unsigned char *nl = memchr(t->p + i, '\n', t->len - i);
-		size_t len = nl ? (size_t)(nl - (t->p + i)) : t->len - i;
-		if ((rc = sm_out_write(out, t->p + i, len)) == 0)
-			rc = sm_out_write(out, "\r\n", 2);
-		i += len + 1;
-	}
+	sm_buf_free(&h);
+	sodium_memzero(s, sizeof *s);
+	free(s);
 	return rc;
 }
 
@@ -851,7 +877,7 @@ sm_export_eml(sm_portal *p, struct sm_opened *o, struct sm_out *out)
 			goto out;
 	}
 	for (i = 0; i < s->natt && rc == 0; i++) {
-		struct b64 st = { out, { 0 }, 0 };
+		struct b64 *st = sm_xcalloc(1, sizeof *st);
 		h.len = 0;
 		sm_buf_printf(&h, "\r\n--%s\r\nContent-Type: %s; ", bnd,
 		    mime_type(s->att[i].name));
@@ -859,10 +885,14 @@ sm_export_eml(sm_portal *p, struct sm_opened *o, struct sm_out *out)
 		sm_buf_puts(&h, "\r\nContent-Disposition: attachment; ");
 		mime_param(&h, "filename", s->att[i].name);
 		sm_buf_puts(&h, "\r\nContent-Transfer-Encoding: base64\r\n\r\n");
+		st->out = out;
+		st->count = 1;
 		if ((rc = sm_out_write(out, h.p, h.len)) == 0 &&
 		    (rc = sm_part_read(p, &o->env, o->K, s->att[i].ref.part,
-		    b64_write, &st, NULL)) == 0)
-			rc = b64_end(&st);
+		    b64_write, st, NULL)) == 0)
+			rc = b64_end(st);
+		sodium_memzero(st, sizeof *st);
+		free(st);
 	}
 	if (rc == 0 && multi) {
 		h.len = 0;

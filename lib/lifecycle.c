@@ -311,17 +311,98 @@ sm_recalled(sm_portal *p, const char *id)
 	return t;
 }
 
-/* Is the message of index entry E still there to read? */
-int
-sm_entry_live(sm_portal *p, const struct sm_entry *e)
+/*
+ * The recalled messages' ids, sorted, in one record ("recalls", SM_ID_CHARS
+ * bytes each) beside the R:ID marks, so that a listing checks
+ * thousands of entries with one read rather than a lookup each.
+ */
+static int
+idcmp(const void *a, const void *b)
 {
-	char *key;
+	return memcmp(a, b, SM_ID_CHARS);
+}
+
+void
+sm_recalls_load(sm_portal *p, struct sm_recalls *r)
+{
 	unsigned char *v;
 	size_t n;
+	int rc;
+
+	memset(r, 0, sizeof *r);
+	rc = sm_store_get(p, "recalls", &v, &n);
+	if (rc == 1) {
+		r->valid = 1;
+		return;
+	}
+	if (rc != 0)
+		return;
+	if (n % SM_ID_CHARS == 0) {
+		size_t i;
+		r->ids = (char *)v;
+		r->n = n / SM_ID_CHARS;
+		r->valid = 1;
+		for (i = 1; i < r->n && r->valid; i++)
+			if (idcmp(r->ids + (i - 1) * SM_ID_CHARS,
+			    r->ids + i * SM_ID_CHARS) >= 0)
+				r->valid = 0;
+		if (r->valid)
+			return;
+	}
+	/* Damaged: every entry is looked up on its own instead. */
+	free(v);
+	memset(r, 0, sizeof *r);
+}
+
+void
+sm_recalls_free(struct sm_recalls *r)
+{
+	free(r->ids);
+	memset(r, 0, sizeof *r);
+}
+
+/* In a write transaction: ID joins the recalled set. */
+static int
+recalls_add(sm_portal *p, const char *id)
+{
+	struct sm_recalls r;
+	char *v;
+	size_t at = 0;
+	int rc;
+
+	sm_recalls_load(p, &r);
+	while (at < r.n && idcmp(r.ids + at * SM_ID_CHARS, id) < 0)
+		at++;
+	if (at < r.n && idcmp(r.ids + at * SM_ID_CHARS, id) == 0) {
+		sm_recalls_free(&r);
+		return 0;
+	}
+	v = sm_xmalloc((r.n + 1) * SM_ID_CHARS);
+	if (at)
+		memcpy(v, r.ids, at * SM_ID_CHARS);
+	memcpy(v + at * SM_ID_CHARS, id, SM_ID_CHARS);
+	if (r.n > at)
+		memcpy(v + (at + 1) * SM_ID_CHARS, r.ids + at * SM_ID_CHARS,
+		    (r.n - at) * SM_ID_CHARS);
+	rc = sm_store_put(p, "recalls", v, (r.n + 1) * SM_ID_CHARS);
+	free(v);
+	sm_recalls_free(&r);
+	return rc;
+}
+
+/* Is the message of index entry E still there to read?  Expired or
+ * recalled: not (a recall or a purge took its content).  R is the
+ * recalled set, or NULL to look the entry up on its own. */
+int
+sm_entry_live(sm_portal *p, const struct sm_entry *e, const struct sm_recalls *r)
+{
+	char *key;
 	int live;
 
 	if (e->expires && e->expires <= sm_now())
 		return 0;
+	if (r && r->valid)
+		return !r->n || !bsearch(e->id, r->ids, r->n, SM_ID_CHARS, idcmp);
 	key = sm_xasprintf("R:%s", e->id);
 	live = !sm_store_exists(p, key);
 	free(key);
@@ -330,8 +411,6 @@ sm_entry_live(sm_portal *p, const struct sm_entry *e)
 		live = sm_store_exists(p, key);
 		free(key);
 	}
-	(void)v;
-	(void)n;
 	return live;
 }
 
@@ -410,6 +489,8 @@ sm_recall(sm_portal *p, const struct sm_ident *id, const char *mid)
 	key = sm_xasprintf("R:%s", mid);
 	rc = sm_store_put(p, key, t, sizeof t);
 	free(key);
+	if (rc == 0)
+		rc = recalls_add(p, mid);
 	if (rc)
 		goto abort;
 	have_env = sm_env_get(p, mid, &e);

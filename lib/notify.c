@@ -298,7 +298,22 @@ deliver(sm_portal *p, const char *name, int sync)
 		free(dir);
 		goto out;
 	}
-	rc = sm_read_file(from, 1 << 20, &text, &len);
+	{
+		/* The spool's files are not checked one by one when the
+		 * portal opens (its directories are): never follow a link. */
+		int fd = open(from, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		struct stat st;
+		if (fd < 0)
+			rc = sm_err(errno == ENOENT ? EX_NOINPUT : EX_IOERR, "%s: %s",
+			    from, errno == ELOOP ? "a symbolic link" : strerror(errno));
+		else if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+			rc = sm_err(EX_CONFIG, "%s: not a regular file", from);
+			close(fd);
+		} else {
+			rc = sm_read_fd(fd, from, 1 << 20, &text, &len);
+			close(fd);
+		}
+	}
 	if (rc == EX_NOINPUT && access(from, F_OK) < 0) {
 		rc = 0;                /* delivered meanwhile */
 		goto out;

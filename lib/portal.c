@@ -57,7 +57,35 @@ sm_portal_path(const sm_portal *p, const char *name)
 	return sm_xasprintf("%s/%s", p->dir, name);
 }
 
-/* One portal path: not a symlink, ours, no group or other bits. */
+/* One portal path, as lstat found it: not a symlink, ours, no group or
+ * other bits. */
+static uid_t
+my_uid(void)
+{
+	static uid_t me = (uid_t)-1;
+
+	if (me == (uid_t)-1)
+		me = geteuid();
+	return me;
+}
+
+static int
+safe_st(const char *path, const struct stat *st, int want_dir)
+{
+	if (S_ISLNK(st->st_mode))
+		return sm_err(EX_CONFIG, "%s: is a symbolic link: unsafe portal", path);
+	if (st->st_uid != my_uid())
+		return sm_err(EX_CONFIG, "%s: not owned by you: unsafe portal", path);
+	if (st->st_mode & 077)
+		return sm_err(EX_CONFIG, "%s: group or others have access (mode "
+		    "%03o): unsafe portal", path, (unsigned)(st->st_mode & 0777));
+	if (want_dir == 1 && !S_ISDIR(st->st_mode))
+		return sm_err(EX_CONFIG, "%s: not a directory", path);
+	if (want_dir == 0 && !S_ISREG(st->st_mode))
+		return sm_err(EX_CONFIG, "%s: not a regular file", path);
+	return 0;
+}
+
 static int
 safe(const char *path, int want_dir)
 {
@@ -66,46 +94,51 @@ safe(const char *path, int want_dir)
 	if (lstat(path, &st) < 0)
 		return sm_err(errno == ENOENT ? EX_NOINPUT : EX_IOERR, "%s: %s",
 		    path, strerror(errno));
-	if (S_ISLNK(st.st_mode))
-		return sm_err(EX_CONFIG, "%s: is a symbolic link: unsafe portal", path);
-	if (st.st_uid != geteuid())
-		return sm_err(EX_CONFIG, "%s: not owned by you: unsafe portal", path);
-	if (st.st_mode & 077)
-		return sm_err(EX_CONFIG, "%s: group or others have access (mode "
-		    "%03o): unsafe portal", path, (unsigned)(st.st_mode & 0777));
-	if (want_dir == 1 && !S_ISDIR(st.st_mode))
-		return sm_err(EX_CONFIG, "%s: not a directory", path);
-	if (want_dir == 0 && !S_ISREG(st.st_mode))
-		return sm_err(EX_CONFIG, "%s: not a regular file", path);
-	return 0;
+	return safe_st(path, &st, want_dir);
 }
 
-/* Every path under the portal, to DEPTH levels: safe, or 78.  A file
- * that goes away meanwhile (a mail delivered) is no matter. */
+/*
+ * Every path under the portal, to DEPTH levels: safe, or 78.  A file
+ * that goes away meanwhile (a mail delivered) is no matter.  The
+ * portal's own files (TOP) are checked one by one.  The spools below
+ * may hold a mail per message sent: there the directories are checked
+ * (0700 and ours, so nobody else reaches the files in them) and a file
+ * only by its type, without a stat each, so that opening a portal does
+ * not grow with its spool; the spools' files are opened without
+ * following links.
+ */
 static int
-check_tree(const char *dir, int depth)
+check_tree(const char *dir, int depth, int top)
 {
 	DIR *d;
 	struct dirent *e;
 	struct stat st;
+	char *path;
 	int rc = 0;
 
 	if (!(d = opendir(dir)))
 		return errno == ENOENT ? 0 : sm_err(EX_IOERR, "%s: %s", dir,
 		    strerror(errno));
 	while (rc == 0 && (e = readdir(d))) {
-		char *path;
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
-		path = sm_xasprintf("%s/%s", dir, e->d_name);
-		if (lstat(path, &st) < 0 && errno == ENOENT) {
-			free(path);
+		if (!top && e->d_type == DT_REG)
 			continue;
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno == ENOENT)
+				continue;
+			path = sm_xasprintf("%s/%s", dir, e->d_name);
+			rc = sm_err(EX_IOERR, "%s: %s", path, strerror(errno));
+			free(path);
+			break;
 		}
-		rc = safe(path, -1);
+		if (!top && S_ISREG(st.st_mode))
+			continue;
+		path = sm_xasprintf("%s/%s", dir, e->d_name);
+		rc = safe_st(path, &st, -1);
 		if (rc == 0 && S_ISDIR(st.st_mode)) {
 			if (depth > 1)
-				rc = check_tree(path, depth - 1);
+				rc = check_tree(path, depth - 1, 0);
 			else
 				rc = sm_err(EX_CONFIG, "%s: unexpected directory in "
 				    "the portal", path);
@@ -143,8 +176,8 @@ load_config(sm_portal *p)
 	if (rc == 0) {
 		rc = sm_config_parse(&p->cfg, path, text, len);
 		free(text);
-	} else if (rc == EX_NOINPUT)
-		rc = EX_CONFIG;
+	} else if (rc == EX_NOINPUT || rc == EX_DATAERR)
+		rc = EX_CONFIG;        /* missing, or too large */
 	free(path);
 	return rc;
 }
@@ -242,7 +275,7 @@ sm_portal_open(const char *dir, sm_portal **out)
 		free(path);
 	}
 	if (rc == 0)
-		rc = check_tree(p->dir, 3);
+		rc = check_tree(p->dir, 3, 1);
 	if (rc == 0)
 		rc = check_maildirs(p->dir);
 	if (rc == 0)

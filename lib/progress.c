@@ -55,20 +55,21 @@ draw(struct sm_progress *pr, double t)
 
 	amount(done, sizeof done, pr, (double)pr->done);
 	amount(rate, sizeof rate, pr, r);
+	/* "3/200 lines", but "1.2 MiB/30.0 MiB": bytes carry their unit. */
+	const char *sp = strcmp(pr->unit, "bytes") ? " " : "";
+	const char *unit = *sp ? pr->unit : "";
 	if (pr->total) {
 		amount(total, sizeof total, pr, (double)pr->total);
 		if (r > 0 && pr->total > pr->done)
-			snprintf(line, sizeof line, "\r%s: %s %s/%s %s, %s/s, %.0fs left",
-			    sm_progname, pr->what, done, total,
-			    strcmp(pr->unit, "bytes") ? pr->unit : "", rate,
+			snprintf(line, sizeof line, "\r%s: %s %s/%s%s%s, %s/s, %.0fs left",
+			    sm_progname, pr->what, done, total, sp, unit, rate,
 			    (pr->total - pr->done) / r);
 		else
-			snprintf(line, sizeof line, "\r%s: %s %s/%s %s, %s/s",
-			    sm_progname, pr->what, done, total,
-			    strcmp(pr->unit, "bytes") ? pr->unit : "", rate);
+			snprintf(line, sizeof line, "\r%s: %s %s/%s%s%s, %s/s",
+			    sm_progname, pr->what, done, total, sp, unit, rate);
 	} else
-		snprintf(line, sizeof line, "\r%s: %s %s %s, %s/s", sm_progname,
-		    pr->what, done, strcmp(pr->unit, "bytes") ? pr->unit : "", rate);
+		snprintf(line, sizeof line, "\r%s: %s %s%s%s, %s/s", sm_progname,
+		    pr->what, done, sp, unit, rate);
 	fputs(line, stderr);
 	fputs("\033[K", stderr);
 	fflush(stderr);

@@ -974,7 +974,14 @@ int sm_dlv_mark(sm_portal *p, const char *id, const char *canon,
 int sm_sent_list(sm_portal *p, const struct sm_ident *id, FILE *out, int json,
     long limit);
 int64_t sm_recalled(sm_portal *p, const char *id);
-int sm_entry_live(sm_portal *p, const struct sm_entry *e);
+struct sm_recalls {                /* the recalled messages' ids */
+	char *ids;                 /* n sorted ids, SM_ID_CHARS each */
+	size_t n;
+	int valid;                 /* 0: unreadable, look each up */
+};
+void sm_recalls_load(sm_portal *p, struct sm_recalls *r);
+void sm_recalls_free(struct sm_recalls *r);
+int sm_entry_live(sm_portal *p, const struct sm_entry *e, const struct sm_recalls *r);
 /* 66 with the reason when the message is recalled or expired. */
 int sm_msg_over(sm_portal *p, const char *id, int64_t expires);
 int sm_recall(sm_portal *p, const struct sm_ident *id, const char *mid);

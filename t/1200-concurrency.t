@@ -217,5 +217,23 @@ W=$(cat out)
 reap holder
 run 0 "the message reads" smail-fetch -u $R "$W"
 check "it is the one sent" grep -qx 'Subject: Waited' out
+
+# --- a batch fed slowly through a pipe does not hold the store ---
+gap=4
+slow && gap=20
+( printf '%s\tSlow 1\tbody.txt\n' $R; sleep $gap
+  printf '%s\tSlow 2\tbody.txt\n' $R ) |
+	smail-send -u $S1 -b - >slow.out 2>slow.err &
+slowpid=$!
+i=0
+while [ ! -s slow.out ] && [ $i -lt $((gap * 10 - 20)) ]; do
+	sleep 0.1; i=$((i + 1))
+done
+same "the first line's id is out before the second line comes" 1 \
+	"$(wc -l <slow.out | tr -d ' ')"
+run 0 "meanwhile another command gets the store at once" smail-admin list
+wait $slowpid
+same "the batch ends well" 0 "$?"
+same "with both ids" 2 "$(wc -l <slow.out | tr -d ' ')"
 run 0 "smail-admin check passes" smail-admin check
 done_testing

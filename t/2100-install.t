@@ -23,12 +23,12 @@ for c in $CMDS; do
 	check "$c(1) installed" test -f "$dest/usr/share/man/man1/$c.1"
 	check "bash completion under $c's name" \
 	    test -f "$dest/usr/share/bash-completion/completions/$c"
+	check "fish completion under $c's name (fish loads CMD.fish)" \
+	    test -f "$dest/usr/share/fish/vendor_completions.d/$c.fish"
 done
 check "smail-config(5) installed" test -f "$dest/usr/share/man/man5/smail-config.5"
 check "smail(7) installed" test -f "$dest/usr/share/man/man7/smail.7"
 check "zsh completion installed" test -f "$dest/usr/share/zsh/site-functions/_smail"
-check "fish completion installed" \
-	test -f "$dest/usr/share/fish/vendor_completions.d/smail.fish"
 if command -v mandoc >/dev/null 2>&1; then
 	for m in "$dest"/usr/share/man/man*/*; do
 		run 0 "$(basename "$m") formats" mandoc -Tmarkdown "$m"
@@ -51,6 +51,16 @@ for c in $CMDS; do
 	done
 	same "$c: every long option in --help is in $c(1)" "" "$missing"
 done
+
+# fish finds a command's completion by the command's name.
+if command -v fish >/dev/null 2>&1; then
+	run 0 "fish completes from the installed file" env HOME="$scratch/home" \
+	    XDG_DATA_DIRS="$dest/usr/share:/usr/share" PATH="$dest/usr/bin:$PATH" \
+	    fish -c 'complete -C "smail-send --rec"'
+	out_has "smail-send's --recall" '^--recall'
+else
+	skip "fish completes from the installed file" "no fish"
+fi
 
 run 0 "make uninstall with the same DESTDIR and PREFIX" \
 	make -s -C "$top" uninstall O="$bin" DESTDIR="$dest" PREFIX=/usr
