@@ -552,13 +552,8 @@ main(int argc, char **argv)
 
 	if (a.mime) {
 		/* sendmail -t: everything comes from the message. */
-		char *raw, *mfrom = NULL;
-		size_t len;
-		if ((rc = sm_read_fd(0, "standard input", 64 << 20, &raw, &len)) != 0)
-			goto out;
-		rc = sm_compose_from_mime(raw, len, &c, &mfrom);
-		sodium_memzero(raw, len);
-		free(raw);
+		char *mfrom = NULL;
+		rc = sm_compose_from_mime(0, &c, &mfrom);
 		if (rc == 0 && mfrom && !sm_addr_same(mfrom, id.addr))
 			sm_warn("the message's From (%s) is not you; it goes from %s",
 			    mfrom, id.addr);

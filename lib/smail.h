@@ -766,10 +766,9 @@ int sm_compose_attach(struct sm_compose *c, const char *path);
 /* An attachment already open (a memfd from a MIME part): FD is taken. */
 void sm_compose_attach_fd(struct sm_compose *c, const char *name, int fd,
     uint64_t size);
-/* mime.c: a whole RFC 5322 message (smail-send -t) into C; *FROM gets
+/* mime.c: a whole RFC 5322 message read from FD (smail-send -t) into C; *FROM gets
  * its From address, if any.  65 for a malformed one. */
-int sm_compose_from_mime(const char *text, size_t len, struct sm_compose *c,
-    char **from);
+int sm_compose_from_mime(int fd, struct sm_compose *c, char **from);
 void sm_compose_attach_part(struct sm_compose *c, const char *name,
     uint64_t size, const struct sm_env *e, const unsigned char *K, unsigned part);
 /* The limits: 65 naming the one broken. */

@@ -25,7 +25,7 @@ run 0 "fetch -a into a slow pipe, on a terminal" pty -t 60 -- sh -c \
 	"smail-fetch -u $B -a big.bin $big | $slow_reader"
 out_has "a progress line names the message" "smail-fetch: $big "
 out_has "with bytes done, the attachment's size, the rate" \
-	'[0-9.]+ MiB/12\.0 MiB, [0-9.]+ (MiB|KiB)/s'
+	'[0-9.]+ (B|KiB|MiB)/12\.0 MiB, [0-9.]+ (B|KiB|MiB)/s'
 check "no blank before the comma" sh -c "! grep -q ' ,' out"
 check "the line is erased at the end (ESC [K)" grep -q "$(printf '\033')\[K" out
 

@@ -33,7 +33,9 @@ not_ok() {
 	t_n=$((t_n + 1)); t_fail=$((t_fail + 1))
 	echo "not ok $t_n - $*"
 }
-diag() { sed 's/^/#   /'; }
+# diag: its input as TAP comments, control characters shown as '?' and a
+# last line without a newline ended, so the next line of TAP stays whole.
+diag() { tr '\r\033' '\n?' | awk '{ print "#   " $0 }'; }
 
 # run CODE DESC CMD...: runs CMD (stdout to ./out, stderr to ./err) and
 # passes when it exits with CODE.  A signal or a sanitizer report fails.
