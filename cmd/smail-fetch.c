@@ -4,6 +4,8 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -59,6 +61,66 @@ open_out(struct sm_out *out, const char *o, const char *id, const char *ext,
 	return sm_out_create(out, *path);
 }
 
+/*
+ * Standard output cannot take back what it was given, so what goes
+ * there is decrypted once into anonymous memory (a memfd, never a file),
+ * checked as it is written, and copied out only when all of it checked.
+ * The copy counts toward the progress line (scaled to the attachment
+ * bytes it carries), since a slow reader is what takes the time.
+ */
+static int
+spool_out(int spool, struct sm_progress *pr)
+{
+	char buf[65536];
+	struct stat st;
+	off_t off = 0;
+	uint64_t total, base = pr->done, want = pr->total > pr->done ?
+	    pr->total - pr->done : 0;
+	ssize_t n;
+	int rc = 0, plain = 0;
+
+	if (fstat(spool, &st) < 0)
+		return sm_err(EX_OSERR, "memory file: %s", strerror(errno));
+	total = (uint64_t)st.st_size;
+	while ((uint64_t)off < total) {
+		size_t chunk = total - (uint64_t)off < (1u << 20) ?
+		    (size_t)(total - (uint64_t)off) : (1u << 20);
+		if (!plain) {
+			n = sendfile(1, spool, &off, chunk);
+			if (n < 0 && (errno == EINVAL || errno == ENOSYS)) {
+				plain = 1;
+				continue;
+			}
+		} else {
+			n = pread(spool, buf, chunk < sizeof buf ? chunk : sizeof buf,
+			    off);
+			if (n > 0 && sm_out_write(&(struct sm_out){ 1,
+			    "standard output", 0 }, buf, (size_t)n) != 0) {
+				rc = EX_IOERR;
+				break;
+			}
+			if (n > 0)
+				off += n;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = sm_err(EX_IOERR, "standard output: %s", strerror(errno));
+			break;
+		}
+		if (n == 0) {
+			rc = sm_err(EX_IOERR, "standard output: a short write");
+			break;
+		}
+		if (total > 0) {
+			uint64_t now = base + want * (uint64_t)off / total;
+			sm_progress_add(pr, now - pr->done);
+		}
+	}
+	sodium_memzero(buf, sizeof buf);
+	return rc;
+}
+
 static int
 fetch_one(sm_portal *p, const struct sm_ident *id, const char *mid, int mode,
     const char *o, const char *att, int *first)
@@ -69,7 +131,7 @@ fetch_one(sm_portal *p, const struct sm_ident *id, const char *mid, int mode,
 	char *path = NULL;
 	unsigned char *skip = NULL;
 	sm_buf text = { 0 };
-	int rc, c, ai = -1;
+	int rc, c, ai = -1, spool = -1;
 	size_t i;
 
 	if ((rc = sm_msg_open(p, id, mid, 'x', &m)) != 0)
@@ -102,6 +164,12 @@ fetch_one(sm_portal *p, const struct sm_ident *id, const char *mid, int mode,
 	 */
 	skip = sm_xcalloc(m.env.nparts, 1);
 	skip[0] = 1;                    /* the statement: checked when opened */
+	if (rc == 0 && mode != TEXT && mode != FILES && out.fd == 1) {
+		if ((spool = memfd_create("smail-fetch", MFD_CLOEXEC)) < 0)
+			rc = sm_err(EX_OSERR, "memfd_create: %s", strerror(errno));
+		out.fd = spool;
+		sm_progress_now = NULL;         /* the copy out counts instead */
+	}
 	if (rc == 0 && (mode == FILES || (mode != TEXT && out.fd > 2))) {
 		skip[1] = 1;
 		for (i = 0; i < m.stmt.natt; i++)
@@ -135,6 +203,15 @@ fetch_one(sm_portal *p, const struct sm_ident *id, const char *mid, int mode,
 			rc = sm_write_att(p, &m, (size_t)ai, &out);
 			break;
 		}
+	if (spool >= 0) {
+		/* Checked, all of it: now it may go out. */
+		if (rc == 0) {
+			pr.done = 0;
+			rc = spool_out(spool, &pr);
+		}
+		close(spool);
+		out.fd = -1;
+	}
 	if (out.fd >= 0) {
 		c = sm_out_close(&out, rc == 0);
 		if (rc == 0)

@@ -247,7 +247,7 @@ lines_ready(struct lines *l)
 {
 	struct pollfd pfd = { l->fd, POLLIN, 0 };
 
-	return l->eof || l->err || memchr(l->buf, '\n', l->len) ||
+	return l->eof || l->err || (l->len && memchr(l->buf, '\n', l->len)) ||
 	    poll(&pfd, 1, 0) != 0;
 }
 
@@ -260,7 +260,7 @@ lines_get(struct lines *l, char **line, size_t *cap)
 	size_t n;
 	ssize_t r;
 
-	while (!(nl = memchr(l->buf, '\n', l->len)) && !l->eof) {
+	while (!(nl = l->len ? memchr(l->buf, '\n', l->len) : NULL) && !l->eof) {
 		if (l->cap - l->len < 4096) {
 			l->cap = l->cap ? l->cap * 2 : 65536;
 			l->buf = sm_xrealloc(l->buf, l->cap);
