@@ -679,32 +679,32 @@ sm_part_load(sm_portal *p, const struct sm_env *e, const unsigned char K[32],
 	return sm_part_read(p, e, K, part, to_buf, out, hash);
 }
 
-/* Removes every record of message E (zeros first, as for any record
- * that held content). */
+/* Applies FN to every record of message E: the header first, so that
+ * a wipe interrupted anywhere leaves a zeroed header, which reads as
+ * gone (and never a live header over zeroed chunks), then the sealed
+ * keys, then the chunks. */
 static int
 each_record(sm_portal *p, const struct sm_env *e, int (*fn)(sm_portal *, const char *))
 {
 	size_t i;
 	uint32_t n;
 	char *key;
-	int rc = 0;
+	int rc;
 
+	key = sm_xasprintf("m:%s", e->id);
+	rc = fn(p, key);
+	free(key);
+	for (i = 0; i < e->nrcpt && rc == 0; i++) {
+		key = sm_xasprintf("k:%s:%s", e->id, e->rcpt[i]);
+		rc = fn(p, key);
+		free(key);
+	}
 	for (i = 0; i < e->nparts && rc == 0; i++)
 		for (n = 0; n < e->parts[i].nchunks && rc == 0; n++) {
 			key = sm_chunk_key(e->id, (unsigned)i, n);
 			rc = fn(p, key);
 			free(key);
 		}
-	for (i = 0; i < e->nrcpt && rc == 0; i++) {
-		key = sm_xasprintf("k:%s:%s", e->id, e->rcpt[i]);
-		rc = fn(p, key);
-		free(key);
-	}
-	if (rc == 0) {
-		key = sm_xasprintf("m:%s", e->id);
-		rc = fn(p, key);
-		free(key);
-	}
 	return rc;
 }
 

@@ -415,6 +415,13 @@ else
 	check "one byte changed in a chunk of an attachment" flip "c:$T1:2:1" mid
 	run 65 "-a of it: 65" smail-fetch -u $B -a big.bin "$T1"
 	err_has "naming the message" "$T1"
+	same "not one byte of it on standard output (the chunks before the bad one included)" \
+		0 "$(wc -c <out | tr -d ' ')"
+	sh -c "smail-fetch -u $B -a big.bin '$T1' 2>err; echo \$? >rc" | wc -c >piped
+	same "-a of it into a pipe: 65" 65 "$(cat rc)"
+	same "the pipe gets nothing" 0 "$(tr -d ' ' <piped)"
+	run 65 "-z to standard output: 65" smail-fetch -u $B -z "$T1"
+	same "writes nothing there" 0 "$(wc -c <out | tr -d ' ')"
 	run 65 "the text view of it: 65" smail-fetch -u $B "$T1"
 	err_has "naming the message" "$T1"
 	run 65 "-o of it: 65" smail-fetch -u $B -o tz "$T1"
@@ -425,6 +432,7 @@ else
 	run 65 "-z -o FILE of it: 65" smail-fetch -u $B -z -o t1.zip "$T1"
 	check "leaving no zip" test ! -e t1.zip
 	run 65 "-e of it: 65" smail-fetch -u $B -e "$T1"
+	same "writes nothing to standard output" 0 "$(wc -c <out | tr -d ' ')"
 
 	check "one byte changed in a chunk of a body" flip "c:$T2:1:0" mid
 	run 65 "smail-fetch: 65" smail-fetch -u $B "$T2"

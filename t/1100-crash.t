@@ -63,7 +63,10 @@ mail_for() {
 		head -n 1
 }
 # check_ok DESC: smail-admin check passes.
-check_ok() { run 0 "$1" smail-admin check; }
+check_ok() {
+	run 0 "$1" smail-admin check
+	[ "$_got" -eq 0 ] || diag <out
+}
 
 T=$(printf '\t')
 A=alice@agency.gov B=bob@partner.example
