@@ -25,6 +25,8 @@ static const char usage[] =
 
 enum { TEXT, FILES, ZIP, EML, ATT };
 
+#define SPOOL_MAX ((uint64_t)8 << 20)
+
 static int
 is_dir(const char *path)
 {
@@ -63,8 +65,9 @@ open_out(struct sm_out *out, const char *o, const char *id, const char *ext,
 
 /*
  * Standard output cannot take back what it was given, so what goes
- * there is decrypted once into anonymous memory (a memfd, never a file),
- * checked as it is written, and copied out only when all of it checked.
+ * there (up to SPOOL_MAX bytes of attachments) is decrypted once into
+ * anonymous memory (a memfd, never a file), checked as it is written,
+ * and copied out only when all of it checked.
  * The copy counts toward the progress line (scaled to the attachment
  * bytes it carries), since a slow reader is what takes the time.
  */
@@ -132,6 +135,7 @@ fetch_one(sm_portal *p, const struct sm_ident *id, const char *mid, int mode,
 	unsigned char *skip = NULL;
 	sm_buf text = { 0 };
 	int rc, c, ai = -1, spool = -1;
+	uint64_t total = 0;
 	size_t i;
 
 	if ((rc = sm_msg_open(p, id, mid, 'x', &m)) != 0)
@@ -143,7 +147,6 @@ fetch_one(sm_portal *p, const struct sm_ident *id, const char *mid, int mode,
 	/* Large attachments show progress (on a terminal): their bytes
 	 * as they go out, whatever the form they go out in. */
 	{
-		uint64_t total = 0;
 		for (i = 0; i < m.stmt.natt; i++)
 			if (mode != ATT || (int)i == ai)
 				total += m.stmt.att[i].ref.size;
@@ -159,12 +162,16 @@ fetch_one(sm_portal *p, const struct sm_ident *id, const char *mid, int mode,
 	/*
 	 * Every part checks before anything is written.  A file is named
 	 * only once all that went into it checked (sm_out_create), so the
-	 * parts a file takes in are checked as they are written; the others,
-	 * and everything bound for standard output, are read through first.
+	 * parts a file takes in are checked as they are written, and so are
+	 * those of an output to standard output of up to SPOOL_MAX bytes of
+	 * attachments, spooled in memory; the other parts, and a larger
+	 * output to standard output, are read through first (two passes, so
+	 * that memory does not grow with the size of what is fetched).
 	 */
 	skip = sm_xcalloc(m.env.nparts, 1);
 	skip[0] = 1;                    /* the statement: checked when opened */
-	if (rc == 0 && mode != TEXT && mode != FILES && out.fd == 1) {
+	if (rc == 0 && mode != TEXT && mode != FILES && out.fd == 1 &&
+	    total <= SPOOL_MAX) {
 		if ((spool = memfd_create("smail-fetch", MFD_CLOEXEC)) < 0)
 			rc = sm_err(EX_OSERR, "memfd_create: %s", strerror(errno));
 		out.fd = spool;

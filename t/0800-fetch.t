@@ -434,6 +434,21 @@ else
 	run 65 "-e of it: 65" smail-fetch -u $B -e "$T1"
 	same "writes nothing to standard output" 0 "$(wc -c <out | tr -d ' ')"
 
+	# Over 8 MiB, standard output is checked in full before it is
+	# written: still nothing of a bad message reaches it.
+	head -c 9437184 /dev/urandom >big9.bin
+	send -s 'T large' -a big9.bin -m bt.txt $B
+	T6=$id
+	smail-inbox --user $B >/dev/null 2>&1
+	run 0 "a 9 MiB attachment to standard output" smail-fetch -u $B -a big9.bin "$T6"
+	check "byte for byte" cmp -s out big9.bin
+	check "one byte changed late in it (chunk 100)" flip "c:$T6:2:100" mid
+	run 65 "-a of it: 65" smail-fetch -u $B -a big9.bin "$T6"
+	same "not one byte of it on standard output" 0 "$(wc -c <out | tr -d ' ')"
+	run 65 "-e of it: 65" smail-fetch -u $B -e "$T6"
+	same "nothing of that either" 0 "$(wc -c <out | tr -d ' ')"
+	rm -f big9.bin
+
 	check "one byte changed in a chunk of a body" flip "c:$T2:1:0" mid
 	run 65 "smail-fetch: 65" smail-fetch -u $B "$T2"
 	err_has "naming the message" "$T2"
