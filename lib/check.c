@@ -130,15 +130,26 @@ check_message(sm_portal *p, const char *id, struct report *r)
 	sm_env_free(&e);
 }
 
-/* "q:ADDR" or "r:ID": newline-separated lists. */
+/* "q:ADDR", "S:ADDR" or "r:ID": newline-separated lists. */
 static void
 check_list(sm_portal *p, const char *key, const struct keys *all,
     struct report *r, int ids)
 {
 	unsigned char *v;
 	size_t n, i = 0;
+	int rc;
 
-	if (sm_store_get(p, key, &v, &n) != 0) {
+	if (key[0] == 'q' || key[0] == 'S') {
+		/* A list in segments (seglist.c): all of them, in order. */
+		sm_buf b = { 0 };
+		if ((rc = sm_seglist_get(p, key, &b)) != 0) {
+			sm_buf_free(&b);
+			problem(r, key, "cannot be read");
+			return;
+		}
+		v = b.p ? b.p : sm_xcalloc(1, 1);
+		n = b.len;
+	} else if (sm_store_get(p, key, &v, &n) != 0) {
 		problem(r, key, "cannot be read");
 		return;
 	}
@@ -242,7 +253,10 @@ sm_check(sm_portal *p, FILE *out, unsigned *nbad, unsigned *nmsg)
 			}
 			free(m);
 		} else if (strncmp(k, "q:", 2) == 0 || strncmp(k, "S:", 2) == 0) {
-			check_list(p, k, &all, &r, 1);
+			if (!sm_seglist_is_segment(k))
+				check_list(p, k, &all, &r, 1);
+			else if (!sm_seglist_named(p, k))
+				r.notes++;     /* a segment a crash left unnamed */
 		} else if (strncmp(k, "d:", 2) == 0) {
 			struct sm_dlv d;
 			if (sm_dlv_get(p, k + 2, &d) == 0)

@@ -280,7 +280,7 @@ sm_queued(sm_portal *p, const char *canon, const char *id)
 	sm_buf l = { 0 };
 	int has;
 
-	has = list_get(p, key, &l) == 0 && list_has(&l, id);
+	has = sm_seglist_get(p, key, &l) == 0 && list_has(&l, id);
 	sm_buf_free(&l);
 	free(key);
 	return has;
@@ -295,7 +295,7 @@ sm_unqueue(sm_portal *p, const char *canon, const char *id)
 	size_t i = 0;
 	int rc;
 
-	if ((rc = list_get(p, key, &l)) == 0) {
+	if ((rc = sm_seglist_get(p, key, &l)) == 0 && list_has(&l, id)) {
 		while (i < l.len) {
 			const unsigned char *nl = memchr(l.p + i, '\n', l.len - i);
 			size_t len = nl ? (size_t)(nl - (l.p + i)) : l.len - i;
@@ -305,8 +305,7 @@ sm_unqueue(sm_portal *p, const char *canon, const char *id)
 			}
 			i += len + 1;
 		}
-		rc = keep.len ? sm_store_put(p, key, keep.p, keep.len) :
-		    sm_store_remove(p, key);
+		rc = sm_seglist_put(p, key, keep.p, keep.len);
 	}
 	sm_buf_free(&l);
 	sm_buf_free(&keep);
@@ -318,15 +317,11 @@ int
 sm_deliver(sm_portal *p, const char *id, const char *canon)
 {
 	char *key = sm_xasprintf("q:%s", canon);
-	sm_buf l = { 0 };
 	int rc;
 
-	if ((rc = list_get(p, key, &l)) == 0 && !list_has(&l, id)) {
-		sm_buf_puts(&l, id);
-		sm_buf_putc(&l, '\n');
-		rc = sm_store_put(p, key, l.p, l.len);
-	}
-	sm_buf_free(&l);
+	/* An append whatever the queue's length (a new id is never in it;
+	 * the fold drops any repeat). */
+	rc = sm_seglist_append(p, key, id);
 	free(key);
 	return rc;
 }
@@ -570,7 +565,7 @@ sm_inbox_fold(sm_portal *p, const struct sm_ident *id, struct sm_index *ix,
 	int rc, bad = 0;
 
 	*changed = 0;
-	if ((rc = list_get(p, key, &l)) != 0 || l.len == 0)
+	if ((rc = sm_seglist_get(p, key, &l)) != 0 || l.len == 0)
 		goto out;
 	{
 		size_t lines = 1, j;
@@ -608,10 +603,7 @@ sm_inbox_fold(sm_portal *p, const struct sm_ident *id, struct sm_index *ix,
 			goto out;
 	}
 	*changed = 1;
-	if (keep.len)
-		rc = sm_store_put(p, key, keep.p, keep.len);
-	else
-		rc = sm_store_remove(p, key);
+	rc = sm_seglist_put(p, key, keep.p, keep.len);
 out:
 	free(seen.v);
 	sm_buf_free(&l);
@@ -622,32 +614,48 @@ out:
 
 /* Re-seals every message waiting for an invited account to its new
  * key (registration), in the registration's transaction. */
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 int
 sm_inbox_rekey(sm_portal *p, const char *canon, const struct sm_keys *old,
     const unsigned char new_pk[32])
 {
-	char *key = sm_xasprintf("q:%s", canon);
+	char *key = sm_xasprintf("q:%s", canon), **ids = NULL;
 	sm_buf l = { 0 };
-	size_t i = 0;
+	size_t i = 0, n = 0, k;
 	int rc;
 
-	if ((rc = list_get(p, key, &l)) != 0)
+	if ((rc = sm_seglist_get(p, key, &l)) != 0)
 		goto out;
-	while (i < l.len && rc == 0) {
+	while (i < l.len) {
 		const unsigned char *nl = memchr(l.p + i, '\n', l.len - i);
 		size_t len = nl ? (size_t)(nl - (l.p + i)) : l.len - i;
-		char *mid = sm_xstrndup((const char *)l.p + i, len);
-		struct sm_env e;
+		ids = sm_xrealloc(ids, (n + 1) * sizeof *ids);
+		ids[n++] = sm_xstrndup((const char *)l.p + i, len);
 		i += len + 1;
-		if (sm_id_valid(mid) && (rc = sm_env_get(p, mid, &e)) == 0) {
+	}
+	/* Each once: a repeat would find its stanza re-sealed already. */
+	if (n)
+		qsort(ids, n, sizeof *ids, cmp_str);
+	for (k = 0; k < n && rc == 0; k++) {
+		struct sm_env e;
+		if (k && strcmp(ids[k], ids[k - 1]) == 0)
+			continue;
+		if (sm_id_valid(ids[k]) && (rc = sm_env_get(p, ids[k], &e)) == 0) {
 			rc = sm_env_reseal(p, &e, canon, old, new_pk);
 			sm_env_free(&e);
 		}
 		if (rc == EX_NOINPUT || rc == EX_DATAERR)
 			rc = 0;        /* gone or damaged: nothing to carry over */
-		free(mid);
 	}
 out:
+	for (k = 0; k < n; k++)
+		free(ids[k]);
+	free(ids);
 	sm_buf_free(&l);
 	free(key);
 	return rc;

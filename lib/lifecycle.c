@@ -170,27 +170,6 @@ sm_dlv_mark(sm_portal *p, const char *id, const char *canon, const char *state)
 	return rc;
 }
 
-/* Newline-separated list records ("S:ADDR"). */
-static int
-list_append(sm_portal *p, const char *key, const char *item)
-{
-	unsigned char *v;
-	size_t n;
-	sm_buf b = { 0 };
-	int rc;
-
-	rc = sm_store_get(p, key, &v, &n);
-	if (rc == 0) {
-		sm_buf_put(&b, v, n);
-		free(v);
-	} else if (rc != 1)
-		return rc;
-	sm_buf_printf(&b, "%s\n", item);
-	rc = sm_store_put(p, key, b.p, b.len);
-	sm_buf_free(&b);
-	return rc;
-}
-
 /* In the send's transaction: the record and the sender's list. */
 int
 sm_dlv_start(sm_portal *p, const struct sm_env *e, char *const *canon,
@@ -216,7 +195,7 @@ sm_dlv_start(sm_portal *p, const struct sm_env *e, char *const *canon,
 	free(d.rcpt);
 	if (rc == 0) {
 		key = sm_xasprintf("S:%s", e->from);
-		rc = list_append(p, key, e->id);
+		rc = sm_seglist_append(p, key, e->id);
 		free(key);
 	}
 	return rc;
@@ -227,6 +206,7 @@ int
 sm_sent_list(sm_portal *p, const struct sm_ident *id, FILE *out, int json,
     long limit)
 {
+	sm_buf b = { 0 };
 	char *key = sm_xasprintf("S:%s", id->canon);
 	unsigned char *v;
 	size_t n, i, shown = 0;
@@ -234,12 +214,14 @@ sm_sent_list(sm_portal *p, const struct sm_ident *id, FILE *out, int json,
 	size_t nid = 0;
 	int rc;
 
-	rc = sm_store_get(p, key, &v, &n);
+	rc = sm_seglist_get(p, key, &b);
 	free(key);
-	if (rc == 1)
-		return 0;
-	if (rc)
+	if (rc) {
+		sm_buf_free(&b);
 		return rc;
+	}
+	v = b.p;
+	n = b.len;
 	for (i = 0; i < n; ) {
 		const unsigned char *nl = memchr(v + i, '\n', n - i);
 		size_t len = nl ? (size_t)(nl - (v + i)) : n - i;
@@ -247,7 +229,7 @@ sm_sent_list(sm_portal *p, const struct sm_ident *id, FILE *out, int json,
 		ids[nid++] = sm_xstrndup((const char *)v + i, len);
 		i += len + 1;
 	}
-	free(v);
+	sm_buf_free(&b);
 	/* The list is in sending order: newest last. */
 	for (i = nid; i-- > 0 && rc == 0 && (limit < 0 || shown < (size_t)limit); ) {
 		struct sm_dlv d;
@@ -569,11 +551,15 @@ prune_queue(sm_portal *p, const char *key, const struct keys *all)
 {
 	unsigned char *v;
 	size_t n, i = 0;
-	sm_buf keep = { 0 };
+	sm_buf keep = { 0 }, l = { 0 };
 	int rc;
 
-	if ((rc = sm_store_get(p, key, &v, &n)) != 0)
-		return rc == 1 ? 0 : rc;
+	if ((rc = sm_seglist_get(p, key, &l)) != 0) {
+		sm_buf_free(&l);
+		return rc;
+	}
+	v = l.p;
+	n = l.len;
 	while (i < n) {
 		const unsigned char *nl = memchr(v + i, '\n', n - i);
 		size_t len = nl ? (size_t)(nl - (v + i)) : n - i;
@@ -586,9 +572,8 @@ prune_queue(sm_portal *p, const char *key, const struct keys *all)
 		i += len + 1;
 	}
 	if (keep.len != n)
-		rc = keep.len ? sm_store_put(p, key, keep.p, keep.len) :
-		    sm_store_remove(p, key);
-	free(v);
+		rc = sm_seglist_put(p, key, keep.p, keep.len);
+	sm_buf_free(&l);
 	sm_buf_free(&keep);
 	return rc;
 }
@@ -693,8 +678,14 @@ sm_purge(sm_portal *p, struct sm_purged *st)
 				st->leftovers++;
 			free(m);
 			free(id);
-		} else if (strncmp(k, "q:", 2) == 0)
+		} else if (strncmp(k, "q:", 2) == 0 && !sm_seglist_is_segment(k))
 			rc = prune_queue(p, k, &all);
+		else if ((strncmp(k, "q:", 2) == 0 || strncmp(k, "S:", 2) == 0) &&
+		    sm_seglist_is_segment(k) && sm_store_exists(p, k) == 1 &&
+		    !sm_seglist_named(p, k)) {
+			if ((rc = sm_store_remove(p, k)) == 0)
+				st->leftovers++;
+		}
 	}
 	if (rc == 0)
 		rc = sm_sessions_purge(p, &st->sessions);

@@ -1007,6 +1007,21 @@ void sm_mf_finish(sm_buf *m, const sm_buf *stmt, size_t body_off,
  * 0 verified, 65 not. */
 int sm_zip_verify(const char *file, sm_portal *p, FILE *out);
 
+/* ---- seglist.c: append-only lists kept in segments ("q:", "S:") ----- */
+
+/* All the items of list KEY (lines, oldest first) appended to OUT. */
+int sm_seglist_get(sm_portal *p, const char *key, sm_buf *out);
+/* One item at the end: a bounded read and write, whatever the length. */
+int sm_seglist_append(sm_portal *p, const char *key, const char *item);
+/* The list made ITEMS (N bytes of lines); N 0 removes it. */
+int sm_seglist_put(sm_portal *p, const char *key, const void *items, size_t n);
+int sm_seglist_remove(sm_portal *p, const char *key);
+/* How many sealed segments list KEY has. */
+int sm_seglist_segments(sm_portal *p, const char *key, unsigned *nseg);
+/* Is KEY a segment's key ("q:ADDR:N"), and does its head name it? */
+int sm_seglist_is_segment(const char *key);
+int sm_seglist_named(sm_portal *p, const char *seg);
+
 /* ---- progress.c: a progress line for long work ---------------------- */
 
 struct sm_progress {

@@ -548,4 +548,30 @@ for s in Zanzibar Okapi Narwhal Quokka Axolotl report-q3 notes-q3 Wombat Manatee
 		ok "no notification holds '$s'"
 	fi
 done
+# --- long queues and sent lists (kept in segments of 64 ids) ---
+# 150 messages wait for a new invited address, more than two segments:
+# registration carries every one of them over, the listing shows each
+# once, the sender's record has each, and check finds nothing wrong.
+G=gail@outside.example
+i=0
+while [ $i -lt 150 ]; do
+	i=$((i + 1))
+	printf '%s\tqueue %d\tbody.q\n' $G $i
+done >many.tsv
+printf 'queued\n' >body.q
+run 0 "a batch of 150 to an address with no account" smail-send -u $A -b many.tsv
+cut -f1 out | sort >many.ids
+same "150 ids printed" 150 "$(wc -l <many.ids | tr -d ' ')"
+inv=$(grep -l "$G" "$SMAIL_DIR"/mail/new/* | head -n 1)
+pwfile pw.$G 'Heron%Gate58w'
+run 0 "the invited address registers" smail-register --password-file pw.$G $G <"$inv"
+login $G
+run 0 "and lists its inbox" smail-inbox --user $G
+same "every message once" "$(cat many.ids)" "$(cut -f1 out | sort)"
+run 0 "the last one reads" smail-fetch -u $G "$(head -n 1 many.ids)"
+smail-inbox --user $A --sent 2>/dev/null | awk -F '\t' -v g=$G '$3 == g { print $1 }' |
+	sort >sent.ids
+same "the sender's delivery record has each of them" "$(cat many.ids)" "$(cat sent.ids)"
+run 0 "smail-admin check passes" smail-admin check
+
 done_testing
