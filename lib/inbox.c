@@ -556,7 +556,7 @@ idset_init(struct idset *s, const struct sm_index *ix, size_t more)
 
 int
 sm_inbox_fold(sm_portal *p, const struct sm_ident *id, struct sm_index *ix,
-    int *changed)
+    int *changed, sm_buf *kept)
 {
 	char *key = sm_xasprintf("q:%s", id->canon);
 	sm_buf l = { 0 }, keep = { 0 };
@@ -603,7 +603,10 @@ sm_inbox_fold(sm_portal *p, const struct sm_ident *id, struct sm_index *ix,
 			goto out;
 	}
 	*changed = 1;
-	rc = sm_seglist_put(p, key, keep.p, keep.len);
+	/* What stays queued (damaged ones) goes to the caller, which writes
+	 * the queue only after the index that now holds the rest. */
+	*kept = keep;
+	memset(&keep, 0, sizeof keep);
 out:
 	free(seen.v);
 	sm_buf_free(&l);
@@ -691,17 +694,29 @@ sm_inbox_open(sm_portal *p, const struct sm_ident *id, struct sm_index *ix,
     int *bad)
 {
 	int rc, changed = 0, fold;
+	sm_buf kept = { 0 };
 
 	if ((rc = sm_index_load(p, id, 'x', ix)) != 0)
 		return rc;
-	fold = sm_inbox_fold(p, id, ix, &changed);
+	fold = sm_inbox_fold(p, id, ix, &changed, &kept);
 	if (bad)
 		*bad = fold == EX_DATAERR;
 	if (fold && fold != EX_DATAERR) {
+		sm_buf_free(&kept);
 		sm_index_free(ix);
 		return fold;
 	}
-	if (changed && (rc = sm_index_save(p, id, 'x', ix)) != 0) {
+	/* The index first, then the queue: a crash in between leaves ids
+	 * queued that the index has, which the next fold passes over;
+	 * the other order would lose them. */
+	if (changed) {
+		char *key = sm_xasprintf("q:%s", id->canon);
+		if ((rc = sm_index_save(p, id, 'x', ix)) == 0)
+			rc = sm_seglist_put(p, key, kept.p, kept.len);
+		free(key);
+	}
+	sm_buf_free(&kept);
+	if (rc) {
 		sm_index_free(ix);
 		return rc;
 	}

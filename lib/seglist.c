@@ -153,26 +153,24 @@ sm_seglist_append(sm_portal *p, const char *key, const char *item)
 int
 sm_seglist_remove(sm_portal *p, const char *key)
 {
-	unsigned c;
-	unsigned i;
-	int rc;
-
-	if ((rc = sm_seglist_segments(p, key, &c)) != 0)
-		return rc;
-	for (i = 1; i <= c && rc == 0; i++) {
-		char *k = sm_xasprintf("%s:%u", key, i);
-		rc = sm_store_remove(p, k);
-		free(k);
-	}
-	return rc ? rc : sm_store_remove(p, key);
+	return sm_seglist_put(p, key, NULL, 0);
 }
 
 int
 sm_seglist_put(sm_portal *p, const char *key, const void *items, size_t n)
 {
+	unsigned c, i;
 	int rc;
 
-	if ((rc = sm_seglist_remove(p, key)) != 0 || n == 0)
+	/* The head first: a crash before the old segments go leaves them
+	 * unnamed (leftovers for purge), never a head naming lost ones. */
+	if ((rc = sm_seglist_segments(p, key, &c)) != 0)
 		return rc;
-	return sm_store_put(p, key, items, n);
+	rc = n ? sm_store_put(p, key, items, n) : sm_store_remove(p, key);
+	for (i = 1; i <= c && rc == 0; i++) {
+		char *k = sm_xasprintf("%s:%u", key, i);
+		rc = sm_store_remove(p, k);
+		free(k);
+	}
+	return rc;
 }

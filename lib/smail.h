@@ -712,7 +712,7 @@ int sm_index_save(sm_portal *p, const struct sm_ident *id, int which,
 int sm_inbox_open(sm_portal *p, const struct sm_ident *id, struct sm_index *ix,
     int *bad);
 int sm_inbox_fold(sm_portal *p, const struct sm_ident *id, struct sm_index *ix,
-    int *changed);
+    int *changed, sm_buf *kept);
 int sm_inbox_rekey(sm_portal *p, const char *canon, const struct sm_keys *old,
     const unsigned char new_pk[32]);
 int sm_entry_make(sm_portal *p, const struct sm_ident *id, const char *mid,
