@@ -139,7 +139,7 @@ check_list(sm_portal *p, const char *key, const struct keys *all,
 	size_t n, i = 0;
 	int rc;
 
-	if (key[0] == 'q' || key[0] == 'S') {
+	if (key[0] == 'q' || key[0] == 'S' || key[0] == 'u') {
 		/* A list in segments (seglist.c): all of them, in order. */
 		sm_buf b = { 0 };
 		if ((rc = sm_seglist_get(p, key, &b)) != 0) {
@@ -252,7 +252,8 @@ sm_check(sm_portal *p, FILE *out, unsigned *nbad, unsigned *nmsg)
 				free(v);
 			}
 			free(m);
-		} else if (strncmp(k, "q:", 2) == 0 || strncmp(k, "S:", 2) == 0) {
+		} else if (strncmp(k, "q:", 2) == 0 || strncmp(k, "S:", 2) == 0 ||
+		    strncmp(k, "u:", 2) == 0) {
 			if (!sm_seglist_is_segment(k))
 				check_list(p, k, &all, &r, 1);
 			else if (!sm_seglist_named(p, k))

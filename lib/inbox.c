@@ -326,6 +326,20 @@ sm_deliver(sm_portal *p, const char *id, const char *canon)
 	return rc;
 }
 
+/* Does CANON still hold message ID ("r:ID")? */
+int
+sm_holds(sm_portal *p, const char *id, const char *canon)
+{
+	char *key = sm_xasprintf("r:%s", id);
+	sm_buf l = { 0 };
+	int has;
+
+	has = list_get(p, key, &l) == 0 && list_has(&l, canon);
+	sm_buf_free(&l);
+	free(key);
+	return has;
+}
+
 int
 sm_holders_set(sm_portal *p, const char *id, char *const *canon, size_t n)
 {
@@ -615,6 +629,59 @@ out:
 	return rc ? rc : bad ? EX_DATAERR : 0;
 }
 
+/*
+ * Read marks: fetching a message appends its id to "u:ADDR" (a bounded
+ * write, whatever the inbox's size) instead of rewriting the index;
+ * the next listing sets the flags in the index and clears the list.
+ */
+int
+sm_read_mark(sm_portal *p, const struct sm_ident *id, const char *mid)
+{
+	char *key = sm_xasprintf("u:%s", id->canon);
+	int rc = sm_seglist_append(p, key, mid);
+
+	free(key);
+	return rc;
+}
+
+/* The read marks into IX; *CHANGED when a flag was set or marks wait
+ * to be cleared (the caller saves the index, then clears them). */
+static int
+read_fold(sm_portal *p, const struct sm_ident *id, struct sm_index *ix,
+    int *changed)
+{
+	char *key = sm_xasprintf("u:%s", id->canon);
+	sm_buf l = { 0 };
+	struct idset marks = { 0 };
+	struct sm_index none = { 0 };
+	size_t i = 0, lines = 0, j;
+	int rc;
+
+	if ((rc = sm_seglist_get(p, key, &l)) != 0 || l.len == 0)
+		goto out;
+	for (j = 0; j < l.len; j++)
+		lines += l.p[j] == '\n';
+	idset_init(&marks, &none, lines + 1);
+	while (i < l.len) {
+		const unsigned char *nl = memchr(l.p + i, '\n', l.len - i);
+		size_t len = nl ? (size_t)(nl - (l.p + i)) : l.len - i;
+		char *mid = sm_xstrndup((const char *)l.p + i, len);
+		if (sm_id_valid(mid) && !idset_has(&marks, mid))
+			idset_add(&marks, mid);
+		free(mid);
+		i += len + 1;
+	}
+	for (j = 0; j < ix->n; j++)
+		if (idset_has(&marks, ix->v[j].id))
+			ix->v[j].flags |= SM_F_READ;
+	*changed = 1;
+out:
+	free(marks.v);
+	sm_buf_free(&l);
+	free(key);
+	return rc;
+}
+
 /* Re-seals every message waiting for an invited account to its new
  * key (registration), in the registration's transaction. */
 static int
@@ -693,7 +760,7 @@ int
 sm_inbox_open(sm_portal *p, const struct sm_ident *id, struct sm_index *ix,
     int *bad)
 {
-	int rc, changed = 0, fold;
+	int rc, changed = 0, marked = 0, fold;
 	sm_buf kept = { 0 };
 
 	if ((rc = sm_index_load(p, id, 'x', ix)) != 0)
@@ -706,13 +773,24 @@ sm_inbox_open(sm_portal *p, const struct sm_ident *id, struct sm_index *ix,
 		sm_index_free(ix);
 		return fold;
 	}
-	/* The index first, then the queue: a crash in between leaves ids
-	 * queued that the index has, which the next fold passes over;
-	 * the other order would lose them. */
-	if (changed) {
+	/* After the queue, so that a message read before it was listed
+	 * is in the index to take its mark. */
+	if ((rc = read_fold(p, id, ix, &marked)) != 0) {
+		sm_buf_free(&kept);
+		sm_index_free(ix);
+		return rc;
+	}
+	/* The index first, then the queue and the marks: a crash in
+	 * between leaves ids the index has, which the next fold passes
+	 * over; the other order would lose them. */
+	if (changed || marked) {
 		char *key = sm_xasprintf("q:%s", id->canon);
-		if ((rc = sm_index_save(p, id, 'x', ix)) == 0)
+		if ((rc = sm_index_save(p, id, 'x', ix)) == 0 && changed)
 			rc = sm_seglist_put(p, key, kept.p, kept.len);
+		free(key);
+		key = sm_xasprintf("u:%s", id->canon);
+		if (rc == 0 && marked)
+			rc = sm_seglist_remove(p, key);
 		free(key);
 	}
 	sm_buf_free(&kept);

@@ -18,6 +18,55 @@ sm_opened_free(struct sm_opened *o)
 }
 
 /*
+ * A message by its id, without the index, so that opening one costs
+ * the same in an inbox of a million as in one of ten: the account holds
+ * it when it is among the message's holders ("r:ID"), and its content
+ * key comes from the account's sealed stanza.  Read-only.
+ */
+static int
+msg_open_direct(sm_portal *p, const struct sm_ident *id, const char *mid,
+    struct sm_opened *o)
+{
+	int rc;
+
+	if ((rc = sm_store_begin(p, 0)) != 0)
+		return rc;
+	if (!sm_holds(p, mid, id->canon)) {
+		/* Recalled or expired and purged, deleted, or never ours. */
+		if ((rc = sm_dlv_over(p, mid, id->canon)) == 0)
+			rc = sm_err(EX_NOINPUT, "%s: no such message", mid);
+		goto out;
+	}
+	rc = sm_env_get(p, mid, &o->env);
+	if (rc == EX_NOINPUT) {
+		if ((rc = sm_dlv_over(p, mid, id->canon)) == 0)
+			rc = sm_err(EX_NOINPUT, "%s: no such message (it is gone)", mid);
+		goto out;
+	}
+	if (rc)
+		goto out;
+	if ((rc = sm_env_check_sender(p, &o->env)) != 0)
+		goto out;
+	if (sm_env_rcpt(&o->env, id->canon) < 0) {
+		rc = sm_err(EX_DATAERR, "%s: the message is tampered with (not "
+		    "addressed to %s)", mid, id->addr);
+		goto out;
+	}
+	if ((rc = sm_msg_over(p, mid, o->env.expires)) != 0)
+		goto out;
+	if ((rc = sm_env_key(p, &o->env, id->canon, id->keys, o->K)) != 0)
+		goto out;
+	rc = sm_stmt_load(p, &o->env, o->K, &o->stmt);
+out:
+	sm_store_end(p);
+	if (rc) {
+		sm_env_free(&o->env);
+		sodium_memzero(o, sizeof *o);
+	}
+	return rc;
+}
+
+/*
  * Opens message MID of the acting account (WHICH: 'x' a message, 'y'
  * a draft): the header verified, the statement read and checked.
  * 66 when the account holds no such message, 65 when it is tampered.
@@ -34,29 +83,20 @@ sm_msg_open(sm_portal *p, const struct sm_ident *id, const char *mid, int which,
 	if (!sm_id_valid(mid))
 		return sm_err(EX_NOINPUT, "%s: no such %s", mid,
 		    which == 'x' ? "message" : "draft");
-	if ((rc = sm_store_begin(p, 1)) != 0)
+	if (which == 'x')
+		return msg_open_direct(p, id, mid, o);
+	/* A draft: from the account's draft index. */
+	if ((rc = sm_store_begin(p, 0)) != 0)
 		return rc;
-	rc = which == 'x' ? sm_inbox_open(p, id, &ix, NULL) :
-	    sm_index_load(p, id, 'y', &ix);
-	if (rc == 0 && !(e = sm_index_find(&ix, mid))) {
-		/* Still queued after the fold: it did not verify.  Or it was
-		 * for us but went before we listed it: say why. */
-		if (which == 'x' && sm_queued(p, id->canon, mid))
-			rc = sm_err(EX_DATAERR, "%s: the message does not verify", mid);
-		else if (which == 'x' && (rc = sm_dlv_over(p, mid, id->canon)) != 0)
-			;
-		else
-			rc = sm_err(EX_NOINPUT, "%s: no such %s", mid,
-			    which == 'x' ? "message" : "draft");
-	}
-	if (rc == 0 && which == 'x')
-		rc = sm_msg_over(p, mid, e->expires);
+	rc = sm_index_load(p, id, 'y', &ix);
+	e = rc == 0 ? sm_index_find(&ix, mid) : NULL;
+	if (rc == 0 && !e)
+		rc = sm_err(EX_NOINPUT, "%s: no such draft", mid);
 	if (rc == 0) {
 		memcpy(o->K, e->K, 32);
-		o->was_read = (e->flags & SM_F_READ) != 0;
 		rc = sm_env_get(p, mid, &o->env);
 		if (rc == EX_NOINPUT)
-			rc = sm_err(EX_NOINPUT, "%s: no such message (it is gone)", mid);
+			rc = sm_err(EX_NOINPUT, "%s: no such draft (it is gone)", mid);
 	}
 	if (rc == 0 && (rc = sm_env_check_sender(p, &o->env)) != 0)
 		sm_env_free(&o->env);
@@ -68,12 +108,10 @@ sm_msg_open(sm_portal *p, const struct sm_ident *id, const char *mid, int which,
 	if (rc == 0 && (rc = sm_stmt_load(p, &o->env, o->K, &o->stmt)) != 0)
 		sm_env_free(&o->env);
 	sm_index_free(&ix);
-	if (rc) {
-		sm_store_end(p);
+	sm_store_end(p);
+	if (rc)
 		sodium_memzero(o, sizeof *o);
-		return rc;
-	}
-	return sm_store_commit(p);
+	return rc;
 }
 
 /* Reads every part through but those SKIP marks (an array of nparts
@@ -91,34 +129,22 @@ sm_msg_verify(sm_portal *p, struct sm_opened *o, const unsigned char *skip)
 	return rc;
 }
 
-/* Marks the messages read in the account's index. */
+/* Marks the messages read: a mark for the next listing to fold into
+ * the index, the delivery record and the audit log; none of it grows
+ * with the inbox. */
 int
 sm_mark_read(sm_portal *p, const struct sm_ident *id, char *const *mids, size_t n)
 {
-	struct sm_index ix;
-	struct sm_entry *e;
 	size_t i;
-	int rc, changed = 0;
+	int rc;
 
 	if ((rc = sm_store_begin(p, 1)) != 0)
 		return rc;
-	if ((rc = sm_index_load(p, id, 'x', &ix)) != 0) {
-		sm_store_end(p);
-		return rc;
+	for (i = 0; i < n && rc == 0; i++) {
+		if ((rc = sm_read_mark(p, id, mids[i])) == 0 &&
+		    (rc = sm_audit(p, "read", id->canon, mids[i])) == 0)
+			rc = sm_dlv_mark(p, mids[i], id->canon, "read");
 	}
-	for (i = 0; i < n && rc == 0; i++)
-		if ((e = sm_index_find(&ix, mids[i]))) {
-			if (!(e->flags & SM_F_READ)) {
-				e->flags |= SM_F_READ;
-				changed = 1;
-			}
-			rc = sm_audit(p, "read", id->canon, mids[i]);
-			if (rc == 0)
-				rc = sm_dlv_mark(p, mids[i], id->canon, "read");
-		}
-	if (rc == 0 && changed)
-		rc = sm_index_save(p, id, 'x', &ix);
-	sm_index_free(&ix);
 	if (rc) {
 		sm_store_end(p);
 		return rc;

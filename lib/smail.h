@@ -711,6 +711,11 @@ int sm_index_save(sm_portal *p, const struct sm_ident *id, int which,
  * set when a queued message failed to verify (reported, kept queued). */
 int sm_inbox_open(sm_portal *p, const struct sm_ident *id, struct sm_index *ix,
     int *bad);
+/* Does CANON still hold message ID (among its holders)? */
+int sm_holds(sm_portal *p, const char *id, const char *canon);
+/* A read mark for message MID, folded into the index at the next
+ * listing ("u:ADDR"). */
+int sm_read_mark(sm_portal *p, const struct sm_ident *id, const char *mid);
 int sm_inbox_fold(sm_portal *p, const struct sm_ident *id, struct sm_index *ix,
     int *changed, sm_buf *kept);
 int sm_inbox_rekey(sm_portal *p, const char *canon, const struct sm_keys *old,
@@ -788,7 +793,6 @@ struct sm_opened {
 	struct sm_env env;
 	struct sm_stmt stmt;
 	unsigned char K[32];
-	int was_read;
 	int orig_verified;             /* a forward's quoted original checks */
 };
 
