@@ -124,15 +124,18 @@ static int
 cmd_check(sm_portal *p)
 {
 	unsigned bad, msgs;
-	int rc;
+	int rc, files;
 
+	/* The files first (a problem is named on standard error), then
+	 * every record. */
+	files = sm_portal_check_files(p);
 	if ((rc = sm_check(p, stdout, &bad, &msgs)) != 0)
 		return rc;
 	if (fflush(stdout) != 0)
 		return sm_err(EX_IOERR, "standard output: write error");
 	sm_note("%u message%s checked, %u problem%s", msgs, msgs == 1 ? "" : "s",
 	    bad, bad == 1 ? "" : "s");
-	return bad ? EX_DATAERR : 0;
+	return bad ? EX_DATAERR : files ? files : 0;
 }
 
 static int

@@ -103,12 +103,15 @@ safe(const char *path, int want_dir)
  * portal's own files (TOP) are checked one by one.  The spools below
  * may hold a mail per message sent: there the directories are checked
  * (0700 and ours, so nobody else reaches the files in them) and a file
- * only by its type, without a stat each, so that opening a portal does
- * not grow with its spool; the spools' files are opened without
- * following links.
+ * only by its type, without a stat each.  Without DEEP, the local
+ * mailbox (mail/, which smail only ever adds to, and which grows by a
+ * mail per message when no relay is set) is left to check_maildirs'
+ * check of its directories, so that opening a portal does not grow
+ * with it; smail-admin check looks at every file.  The queue's files
+ * are opened without following links.
  */
 static int
-check_tree(const char *dir, int depth, int top)
+check_tree(const char *dir, int depth, int top, int deep)
 {
 	DIR *d;
 	struct dirent *e;
@@ -136,9 +139,12 @@ check_tree(const char *dir, int depth, int top)
 			continue;
 		path = sm_xasprintf("%s/%s", dir, e->d_name);
 		rc = safe_st(path, &st, -1);
-		if (rc == 0 && S_ISDIR(st.st_mode)) {
+		if (rc == 0 && S_ISDIR(st.st_mode) && top && !deep &&
+		    strcmp(e->d_name, "mail") == 0)
+			;               /* its directories: check_maildirs */
+		else if (rc == 0 && S_ISDIR(st.st_mode)) {
 			if (depth > 1)
-				rc = check_tree(path, depth - 1, 0);
+				rc = check_tree(path, depth - 1, 0, deep);
 			else
 				rc = sm_err(EX_CONFIG, "%s: unexpected directory in "
 				    "the portal", path);
@@ -147,6 +153,12 @@ check_tree(const char *dir, int depth, int top)
 	}
 	closedir(d);
 	return rc;
+}
+
+int
+sm_portal_check_files(sm_portal *p)
+{
+	return check_tree(p->dir, 3, 1, 1);
 }
 
 static int
@@ -275,7 +287,7 @@ sm_portal_open(const char *dir, sm_portal **out)
 		free(path);
 	}
 	if (rc == 0)
-		rc = check_tree(p->dir, 3, 1);
+		rc = check_tree(p->dir, 3, 1, 0);
 	if (rc == 0)
 		rc = check_maildirs(p->dir);
 	if (rc == 0)

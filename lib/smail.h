@@ -900,6 +900,9 @@ void sm_book_export(const struct sm_book *b, sm_buf *out);
 /* ---- check.c: verifying the store without secret keys -------------- */
 
 /* Prints ID<TAB>PROBLEM for each bad record to OUT; NBAD counts them. */
+/* Every file under the portal, the local mailbox's included: safe
+ * (ours, 0600/0700, no links), or 78 naming the first that is not. */
+int sm_portal_check_files(sm_portal *p);
 int sm_check(sm_portal *p, FILE *out, unsigned *nbad, unsigned *nmsg);
 
 /* ---- backup.c: backup and restore ----------------------------------- */
