@@ -27,15 +27,28 @@ static int
 msg_open_direct(sm_portal *p, const struct sm_ident *id, const char *mid,
     struct sm_opened *o)
 {
-	int rc;
+	struct sm_index ix;
+	struct sm_entry *e;
+	int rc, listed = 0;
 
 	if ((rc = sm_store_begin(p, 0)) != 0)
 		return rc;
 	if (!sm_holds(p, mid, id->canon)) {
-		/* Recalled or expired and purged, deleted, or never ours. */
-		if ((rc = sm_dlv_over(p, mid, id->canon)) == 0)
-			rc = sm_err(EX_NOINPUT, "%s: no such message", mid);
-		goto out;
+		/* Recalled or expired and purged, deleted, or never ours; or
+		 * a delete killed half-way let go of it but left it listed:
+		 * the index says, and what it lists still reads. */
+		if (sm_index_load(p, id, 'x', &ix) == 0) {
+			if ((e = sm_index_find(&ix, mid))) {
+				memcpy(o->K, e->K, 32);
+				listed = 1;
+			}
+			sm_index_free(&ix);
+		}
+		if (!listed) {
+			if ((rc = sm_dlv_over(p, mid, id->canon)) == 0)
+				rc = sm_err(EX_NOINPUT, "%s: no such message", mid);
+			goto out;
+		}
 	}
 	rc = sm_env_get(p, mid, &o->env);
 	if (rc == EX_NOINPUT) {
@@ -54,7 +67,7 @@ msg_open_direct(sm_portal *p, const struct sm_ident *id, const char *mid,
 	}
 	if ((rc = sm_msg_over(p, mid, o->env.expires)) != 0)
 		goto out;
-	if ((rc = sm_env_key(p, &o->env, id->canon, id->keys, o->K)) != 0)
+	if (!listed && (rc = sm_env_key(p, &o->env, id->canon, id->keys, o->K)) != 0)
 		goto out;
 	rc = sm_stmt_load(p, &o->env, o->K, &o->stmt);
 out:

@@ -562,7 +562,9 @@ printf 'queued\n' >body.q
 run 0 "a batch of 150 to an address with no account" smail-send -u $A -b many.tsv
 cut -f1 out | sort >many.ids
 same "150 ids printed" 150 "$(wc -l <many.ids | tr -d ' ')"
-inv=$(grep -l "$G" "$SMAIL_DIR"/mail/new/* | head -n 1)
+# The invitation is the one mail to her that carries a token.
+inv=$(grep -l "smail-register .*-t smi-.* $G\$" "$SMAIL_DIR"/mail/new/* | head -n 1)
+check "one invitation among the mails to her" test -n "$inv"
 pwfile pw.$G 'Heron%Gate58w'
 run 0 "the invited address registers" smail-register --password-file pw.$G $G <"$inv"
 login $G
