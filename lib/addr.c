@@ -59,21 +59,29 @@ bad:
 	return -1;
 }
 
+/* S as it may be shown in a message: control characters as '?', cut
+ * with "..." to fit SIZE bytes. */
+const char *
+sm_addr_shown(const char *s, char *out, size_t size)
+{
+	size_t n = strlen(s), i;
+
+	for (i = 0; i < n && i + 4 < size; i++)
+		out[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
+	if (n > i)
+		memcpy(out + i, "...", 4);
+	else
+		out[i] = 0;
+	return out;
+}
+
 int
 sm_addr_canon(const char *addr, char **canon)
 {
 	char shown[80];
-	size_t n, i;
 
 	if (sm_addr_canon_quiet(addr, canon) == 0)
 		return 0;
-	n = strlen(addr);
-	for (i = 0; i < n && i < sizeof shown - 4; i++)
-		shown[i] = ((unsigned char)addr[i] < 0x20 || addr[i] == 0x7f) ?
-		    '?' : addr[i];
-	if (n > i)
-		memcpy(shown + i, "...", 4);
-	else
-		shown[i] = 0;
-	return sm_err(EX_DATAERR, "%s: not an e-mail address", shown);
+	return sm_err(EX_DATAERR, "%s: not an e-mail address",
+	    sm_addr_shown(addr, shown, sizeof shown));
 }

@@ -33,23 +33,6 @@ struct walk {
 	int rc, have_body, have_html, unnamed;
 };
 
-static int
-write_all(int fd, const unsigned char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Copies FD into a new memfd, refusing NUL bytes and more than
  * MIME_MAX bytes; the memfd, rewound. */
 static int
@@ -83,10 +66,9 @@ to_memory(int fd, int *out)
 			    "message (a NUL byte)");
 			break;
 		}
-		if (write_all(m, buf, (size_t)r) != 0) {
-			rc = sm_err(EX_OSERR, "memory file: %s", strerror(errno));
+		if ((rc = sm_out_write(&(struct sm_out){ m, "memory file", 0 },
+		    buf, (size_t)r)) != 0)
 			break;
-		}
 	}
 	sodium_memzero(buf, bufsz);
 	free(buf);
@@ -181,16 +163,8 @@ one_address(const char *field, const char *el, char ***v, size_t *n)
 		g_object_unref(l);
 	if (!ok) {
 		char shown[100];
-		size_t i, m = strlen(el);
-		for (i = 0; i < m && i < sizeof shown - 4; i++)
-			shown[i] = ((unsigned char)el[i] < 0x20 || el[i] == 0x7f) ?
-			    '?' : el[i];
-		if (m > i)
-			memcpy(shown + i, "...", 4);
-		else
-			shown[i] = 0;
 		return sm_err(EX_DATAERR, "standard input: %s: %s: not an e-mail "
-		    "address", field, shown);
+		    "address", field, sm_addr_shown(el, shown, sizeof shown));
 	}
 	return 0;
 }

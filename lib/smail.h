@@ -334,6 +334,8 @@ int sm_token_input(int type, const char *arg, unsigned char raw[32]);
 
 /* Checks syntax; CANON gets local@lower(domain).  65 when malformed. */
 int sm_addr_canon(const char *addr, char **canon);
+/* S fit for a message: control characters as '?', cut to SIZE. */
+const char *sm_addr_shown(const char *s, char *out, size_t size);
 int sm_addr_canon_quiet(const char *addr, char **canon);   /* 0 or -1 */
 int sm_addr_same(const char *a, const char *b);  /* the same identity? */
 
