@@ -6,7 +6,18 @@
  * to read, exclusive to write, polled with back-off for store_wait.
  * A transaction is begin, reads, then every write at the end, then
  * commit (gdbm_sync, close, unlock).  GDBM has no rollback, so callers
- * check everything before their first write.
+ * check everything before their first write, and order their writes so
+ * that any prefix of them is harmless.
+ *
+ * GDBM itself is consistent between calls, not inside one: a store
+ * writes the value, then the buckets, the directory and the header, and
+ * a process killed between those writes leaves a header that does not
+ * know about space the buckets already use.  Nothing shows until the
+ * next writer allocates that space again and overwrites live records.
+ * So the lock file's first byte is '1' from just before GDBM is asked to
+ * change the file until the call has returned, and a writer that finds
+ * it set rebuilds the store (gdbm_recover, which copies every readable
+ * record into a new file) before it writes anything.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -30,6 +41,7 @@ struct sm_store {
 	int depth;                     /* transactions begun inside this one */
 	uint32_t wmask;                /* which of them write */
 	int lazy;                      /* commit without gdbm_sync */
+	int changing;                  /* the lock file says "a change is under way" */
 };
 
 static void sm_store_reserve_quiet(sm_portal *p, uint64_t bytes);
@@ -50,6 +62,46 @@ mono(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The lock file's first byte: '1' while GDBM may be in the middle of
+ * changing the file (see the top of this file). */
+static int
+mark(sm_portal *p, char c)
+{
+	if (pwrite(p->lockfd, &c, 1, 0) != 1)
+		return sm_err(EX_IOERR, "%s/lock: %s", p->dir,
+		    errno ? strerror(errno) : "short write");
+	return 0;
+}
+
+static int
+interrupted(sm_portal *p)
+{
+	char c = 0;
+
+	return pread(p->lockfd, &c, 1, 0) == 1 && c == '1';
+}
+
+/* Around every GDBM call that changes the file. */
+static int
+change_begins(sm_portal *p)
+{
+	int rc = 0;
+
+	if (!p->st->changing && (rc = mark(p, '1')) == 0)
+		p->st->changing = 1;
+	return rc;
+}
+
+static void
+change_ends(sm_portal *p)
+{
+	/* A call that left GDBM asking for recovery keeps the mark: the
+	 * next writer recovers, should this process not get to it. */
+	if (p->st->changing && !gdbm_needs_recovery(p->st->db) &&
+	    mark(p, '0') == 0)
+		p->st->changing = 0;
 }
 
 static int
@@ -131,8 +183,11 @@ remove_temps(sm_portal *p)
 	closedir(d);
 }
 
-/* Repairs the database after a crash left it inconsistent.  Needs the
- * exclusive lock; a reader trades its shared lock for it and back. */
+/* Rebuilds the database after a crash left it inconsistent: every
+ * readable record is copied into a new file that replaces the old one in
+ * one rename (a crash in the middle leaves the old file and a temporary
+ * copy, which the next recovery removes).  Needs the exclusive lock; a
+ * reader trades its shared lock for it and back. */
 static int
 recover(sm_portal *p)
 {
@@ -150,24 +205,33 @@ recover(sm_portal *p)
 			return rc;
 	} else
 		db = s->db;
+	remove_temps(p);
 	memset(&rcvr, 0, sizeof rcvr);
-	if (gdbm_needs_recovery(db) || !s->write) {
-		if (gdbm_recover(db, &rcvr, GDBM_RCVR_BACKUP | GDBM_RCVR_FORCE) != 0) {
-			rc = sm_err(EX_IOERR, "%s/store.db: cannot recover: %s%s",
-			    p->dir, gdbm_strerror(gdbm_errno), errno == ENOSPC ||
-			    gdbm_errno == GDBM_REORGANIZE_FAILED ? " (is the disk "
-			    "full? recovery needs room for a copy of the store)" : "");
-			remove_temps(p);
-			if (!s->write)
-				gdbm_close(db);
-			return rc;
-		}
-		sm_warn("%s/store.db: recovered after a crash (%zu keys; the "
-		    "damaged copy is kept as %s)", p->dir, rcvr.recovered_keys,
-		    rcvr.backup_name ? rcvr.backup_name : "a backup");
-		free(rcvr.backup_name);
-		gdbm_sync(db);
+	if (gdbm_recover(db, &rcvr, GDBM_RCVR_FORCE) != 0) {
+		rc = sm_err(EX_IOERR, "%s/store.db: cannot recover: %s%s",
+		    p->dir, gdbm_strerror(gdbm_errno), errno == ENOSPC ||
+		    gdbm_errno == GDBM_REORGANIZE_FAILED ? " (is the disk "
+		    "full? recovery needs room for a copy of the store)" : "");
+		remove_temps(p);
+		if (!s->write)
+			gdbm_close(db);
+		return rc;
 	}
+	if (rcvr.failed_keys || rcvr.failed_buckets)
+		sm_warn("%s/store.db: recovered after a crash: %zu records kept, "
+		    "%zu unreadable records and %zu unreadable buckets dropped "
+		    "(smail-admin check names what they belonged to)", p->dir,
+		    rcvr.recovered_keys, rcvr.failed_keys, rcvr.failed_buckets);
+	else
+		sm_warn("%s/store.db: recovered after a crash (%zu records, "
+		    "none lost)", p->dir, rcvr.recovered_keys);
+	if (gdbm_sync(db) != 0 || mark(p, '0') != 0) {
+		if (!s->write)
+			gdbm_close(db);
+		return sm_err(EX_IOERR, "%s/store.db: sync after recovery: %s",
+		    p->dir, gdbm_strerror(gdbm_errno));
+	}
+	s->changing = 0;
 	if (!s->write) {
 		gdbm_close(db);
 		if ((rc = lock_wait(p, LOCK_SH)) != 0)
@@ -209,7 +273,8 @@ sm_store_begin(sm_portal *p, int write)
 		flock(p->lockfd, LOCK_UN);
 		return rc;
 	}
-	if (gdbm_needs_recovery(s->db) && (rc = recover(p)) != 0) {
+	if ((gdbm_needs_recovery(s->db) || (write && interrupted(p))) &&
+	    (rc = recover(p)) != 0) {
 		sm_store_end(p);
 		return rc;
 	}
@@ -388,7 +453,11 @@ sm_store_put(sm_portal *p, const char *key, const void *val, size_t n)
 	if (n > 0x7fffffff)
 		return sm_err(EX_SOFTWARE, "store: record too large");
 	for (tries = 0; tries < 2; tries++) {
-		if (gdbm_store(p->st->db, k, v, GDBM_REPLACE) == 0)
+		if ((r = change_begins(p)) != 0)
+			return r;
+		r = gdbm_store(p->st->db, k, v, GDBM_REPLACE);
+		change_ends(p);
+		if (r == 0)
 			return 0;
 		if ((r = failed(p, "store")) < 0)
 			return -r;
@@ -426,10 +495,17 @@ sm_store_sync(sm_portal *p)
 int
 sm_store_remove(sm_portal *p, const char *key)
 {
-	if (gdbm_delete(p->st->db, (datum){ (char *)key, (int)strlen(key) }) != 0 &&
-	    gdbm_errno != GDBM_ITEM_NOT_FOUND)
+	gdbm_error e;
+	int rc;
+
+	if ((rc = change_begins(p)) != 0)
+		return rc;
+	rc = gdbm_delete(p->st->db, (datum){ (char *)key, (int)strlen(key) });
+	e = gdbm_errno;
+	change_ends(p);
+	if (rc != 0 && e != GDBM_ITEM_NOT_FOUND)
 		return sm_err(EX_IOERR, "%s/store.db: delete: %s", p->dir,
-		    gdbm_strerror(gdbm_errno));
+		    gdbm_strerror(e));
 	return 0;
 }
 
@@ -537,13 +613,21 @@ sm_store_load(const char *path, FILE *in)
 int
 sm_store_reorganize(sm_portal *p)
 {
+	gdbm_error e;
 	int rc;
 
 	if ((rc = sm_store_begin(p, 1)) != 0)
 		return rc;
-	if (gdbm_reorganize(p->st->db) != 0) {
+	if ((rc = change_begins(p)) != 0) {
+		sm_store_end(p);
+		return rc;
+	}
+	rc = gdbm_reorganize(p->st->db);
+	e = gdbm_errno;
+	change_ends(p);
+	if (rc != 0) {
 		rc = sm_err(EX_IOERR, "%s/store.db: reorganize: %s", p->dir,
-		    gdbm_strerror(gdbm_errno));
+		    gdbm_strerror(e));
 		sm_store_end(p);
 		return rc;
 	}
