@@ -69,9 +69,11 @@ mono(void)
 static int
 mark(sm_portal *p, char c)
 {
-	if (pwrite(p->lockfd, &c, 1, 0) != 1)
+	ssize_t n = pwrite(p->lockfd, &c, 1, 0);
+
+	if (n != 1)
 		return sm_err(EX_IOERR, "%s/lock: %s", p->dir,
-		    errno ? strerror(errno) : "short write");
+		    n < 0 ? strerror(errno) : "nothing written");
 	return 0;
 }
 
