@@ -309,6 +309,9 @@ sm_check(sm_portal *p, FILE *out, unsigned *nbad, unsigned *nmsg)
 			problem(&r, k, "an unknown record");
 	}
 	rc = sm_audit_walk(p, NULL, NULL, 0, audit_problem, &r);
+	if (sm_store_cut_short(p))
+		sm_note("a write to the store was cut short; the next command "
+		    "that writes rebuilds the store first");
 	sm_store_end(p);
 	if (rc && rc != EX_DATAERR) {
 		for (i = 0; i < all.n; i++)

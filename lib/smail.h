@@ -245,6 +245,9 @@ int sm_store_put(sm_portal *p, const char *key, const void *v, size_t n);
 int sm_store_del(sm_portal *p, const char *key);
 int sm_store_zero(sm_portal *p, const char *key);
 int sm_store_sync(sm_portal *p);
+/* A change to the store was cut short (a crash inside a GDBM call): the
+ * next writer rebuilds the store before it writes. */
+int sm_store_cut_short(sm_portal *p);
 int sm_store_remove(sm_portal *p, const char *key);
 /* Calls FN for every key starting with PREFIX (hash order); keys are
  * collected first, so FN may change the store.  Stops when FN is non-0. */

@@ -85,6 +85,14 @@ interrupted(sm_portal *p)
 	return pread(p->lockfd, &c, 1, 0) == 1 && c == '1';
 }
 
+/* Inside a transaction: was a change to the file cut short, so that the
+ * next writer rebuilds it?  (For smail-admin check.) */
+int
+sm_store_cut_short(sm_portal *p)
+{
+	return p->st && interrupted(p);
+}
+
 /* Around every GDBM call that changes the file. */
 static int
 change_begins(sm_portal *p)

@@ -486,6 +486,8 @@ same "the lock file says no call was cut short" 0 "$(head -c 1 "$SMAIL_DIR/lock"
 printf 1 | dd of="$SMAIL_DIR/lock" conv=notrunc 2>/dev/null
 (umask 077; printf 'half a copy' >"$SMAIL_DIR/store.db.Xy12Zq")
 check_ok "a reader (smail-admin check) reads the store as it is"
+err_has "and says the next writer rebuilds it" \
+	'a write to the store was cut short; the next command that writes rebuilds'
 same "and leaves the rebuild to the next writer" 1 "$(head -c 1 "$SMAIL_DIR/lock")"
 echo three | smail-send -u $A -s Three $B >three.id 2>err
 same "the next writer rebuilds the store, then sends" "0 1" \
