@@ -272,16 +272,43 @@ list_has(const sm_buf *l, const char *item)
 	return 0;
 }
 
+/* KEEP gets LIST without ITEM. */
+static void
+list_without(const sm_buf *l, const char *item, sm_buf *keep)
+{
+	size_t n = strlen(item), i = 0;
+
+	while (i < l->len) {
+		const unsigned char *nl = memchr(l->p + i, '\n', l->len - i);
+		size_t len = nl ? (size_t)(nl - (l->p + i)) : l->len - i;
+		if (!(len == n && memcmp(l->p + i, item, n) == 0)) {
+			sm_buf_put(keep, l->p + i, len);
+			sm_buf_putc(keep, '\n');
+		}
+		i += len + 1;
+	}
+}
+
+/* Does the list at KEY (a segmented one when SEG) hold ITEM? */
+static int
+listed(sm_portal *p, const char *key, int seg, const char *item)
+{
+	sm_buf l = { 0 };
+	int has;
+
+	has = (seg ? sm_seglist_get(p, key, &l) : list_get(p, key, &l)) == 0 &&
+	    list_has(&l, item);
+	sm_buf_free(&l);
+	return has;
+}
+
 /* Is message ID waiting in CANON's queue? */
 int
 sm_queued(sm_portal *p, const char *canon, const char *id)
 {
 	char *key = sm_xasprintf("q:%s", canon);
-	sm_buf l = { 0 };
-	int has;
+	int has = listed(p, key, 1, id);
 
-	has = sm_seglist_get(p, key, &l) == 0 && list_has(&l, id);
-	sm_buf_free(&l);
 	free(key);
 	return has;
 }
@@ -292,19 +319,10 @@ sm_unqueue(sm_portal *p, const char *canon, const char *id)
 {
 	char *key = sm_xasprintf("q:%s", canon);
 	sm_buf l = { 0 }, keep = { 0 };
-	size_t i = 0;
 	int rc;
 
 	if ((rc = sm_seglist_get(p, key, &l)) == 0 && list_has(&l, id)) {
-		while (i < l.len) {
-			const unsigned char *nl = memchr(l.p + i, '\n', l.len - i);
-			size_t len = nl ? (size_t)(nl - (l.p + i)) : l.len - i;
-			if (!(len == strlen(id) && memcmp(l.p + i, id, len) == 0)) {
-				sm_buf_put(&keep, l.p + i, len);
-				sm_buf_putc(&keep, '\n');
-			}
-			i += len + 1;
-		}
+		list_without(&l, id, &keep);
 		rc = sm_seglist_put(p, key, keep.p, keep.len);
 	}
 	sm_buf_free(&l);
@@ -331,11 +349,8 @@ int
 sm_holds(sm_portal *p, const char *id, const char *canon)
 {
 	char *key = sm_xasprintf("r:%s", id);
-	sm_buf l = { 0 };
-	int has;
+	int has = listed(p, key, 0, canon);
 
-	has = list_get(p, key, &l) == 0 && list_has(&l, canon);
-	sm_buf_free(&l);
 	free(key);
 	return has;
 }
@@ -371,21 +386,12 @@ sm_release(sm_portal *p, const char *id, const char *canon, int *last)
 {
 	char *key = sm_xasprintf("r:%s", id);
 	sm_buf l = { 0 }, keep = { 0 };
-	size_t i = 0;
 	int rc;
 
 	*last = 0;
 	if ((rc = list_get(p, key, &l)) != 0)
 		goto out;
-	while (i < l.len) {
-		const unsigned char *nl = memchr(l.p + i, '\n', l.len - i);
-		size_t len = nl ? (size_t)(nl - (l.p + i)) : l.len - i;
-		if (!(len == strlen(canon) && memcmp(l.p + i, canon, len) == 0)) {
-			sm_buf_put(&keep, l.p + i, len);
-			sm_buf_putc(&keep, '\n');
-		}
-		i += len + 1;
-	}
+	list_without(&l, canon, &keep);
 	rc = sm_store_put(p, key, keep.p ? keep.p : (unsigned char *)"", keep.len);
 	*last = keep.len == 0;
 out:
