@@ -329,11 +329,8 @@ sm_restore(const char *file, const char *dir, const struct sm_opts *o,
 	path = sm_xasprintf("%s/config", stage);
 	rc = sm_write_file(path, cfg, cfglen);
 	free(path);
-	if (rc == 0) {
-		path = sm_xasprintf("%s/store.db", stage);
-		rc = sm_store_load(path, dump);
-		free(path);
-	}
+	if (rc == 0)
+		rc = sm_store_load(stage, dump);
 	if (rc == 0 && rk && !skip_rk && sm_have_password_source(o))
 		rc = sm_read_password(o, "Passphrase of the backup's recovery key: ",
 		    0, &pass);

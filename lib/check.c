@@ -310,8 +310,9 @@ sm_check(sm_portal *p, FILE *out, unsigned *nbad, unsigned *nmsg)
 	}
 	rc = sm_audit_walk(p, NULL, NULL, 0, audit_problem, &r);
 	if (sm_store_cut_short(p))
-		sm_note("a write to the store was cut short; the next command "
-		    "that writes rebuilds the store first");
+		sm_note("a change to the store was cut short; the next command "
+		    "that writes rebuilds the copy it was making (the good copy "
+		    "holds every committed record)");
 	sm_store_end(p);
 	if (rc && rc != EX_DATAERR) {
 		for (i = 0; i < all.n; i++)

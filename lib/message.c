@@ -476,14 +476,12 @@ sm_msgw_abort(struct sm_msgw *w)
 	for (i = 0; i < w->env.nparts; i++)
 		for (n = 0; n < w->env.parts[i].nchunks; n++) {
 			char *key = sm_chunk_key(w->env.id, (unsigned)i, n);
-			sm_store_zero(w->p, key);
 			sm_store_remove(w->p, key);
 			free(key);
 		}
 	if (w->cur >= 0 && w->env.parts) {
 		char *key = sm_chunk_key(w->env.id, (unsigned)w->cur,
 		    w->env.parts[w->cur].nchunks);
-		sm_store_zero(w->p, key);
 		sm_store_remove(w->p, key);
 		free(key);
 	}
@@ -708,15 +706,10 @@ each_record(sm_portal *p, const struct sm_env *e, int (*fn)(sm_portal *, const c
 	return rc;
 }
 
-/* Removes every record of message E: zeros over each, one sync, then
- * the deletes. */
+/* Removes every record of message E (the store writes zeros over each
+ * first). */
 int
 sm_msg_wipe(sm_portal *p, const struct sm_env *e)
 {
-	int rc;
-
-	if ((rc = each_record(p, e, sm_store_zero)) == 0 &&
-	    (rc = sm_store_sync(p)) == 0)
-		rc = each_record(p, e, sm_store_remove);
-	return rc;
+	return each_record(p, e, sm_store_remove);
 }

@@ -281,10 +281,12 @@ sm_portal_open(const char *dir, sm_portal **out)
 			rc = safe(p->dir, 1);
 	}
 	if (rc == 0) {
-		path = sm_portal_path(p, "store.db");
-		if (access(path, F_OK) < 0)
-			rc = sm_err(EX_NOINPUT, "%s: not a portal (no store.db)", p->dir);
+		char *old = sm_portal_path(p, "store.db");
+		path = sm_portal_path(p, "store.ctl");
+		if (access(path, F_OK) < 0 && access(old, F_OK) < 0)
+			rc = sm_err(EX_NOINPUT, "%s: not a portal (no store)", p->dir);
 		free(path);
+		free(old);
 	}
 	if (rc == 0)
 		rc = check_tree(p->dir, 3, 1, 0);
@@ -526,7 +528,7 @@ sm_stage_finish(char *stage, const char *abs)
 	return rc;
 }
 
-/* Writes the identity record into the store at STAGE/store.db. */
+/* Writes the identity record into the store at STAGE. */
 static int
 write_meta(const char *stage, const unsigned char id[16], const unsigned char rpk[32])
 {
@@ -587,11 +589,8 @@ sm_portal_init(const char *dir, const char *pwhash)
 		free(path);
 		sm_secret_free(rsk);
 	}
-	if (rc == 0) {
-		path = sm_xasprintf("%s/store.db", stage);
-		rc = sm_store_create(path);
-		free(path);
-	}
+	if (rc == 0)
+		rc = sm_store_create(stage);
 	if (rc == 0)
 		rc = write_meta(stage, id, rpk);
 	if (rc == 0)

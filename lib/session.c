@@ -7,6 +7,12 @@
  * keys wrapped under a subkey of S.  Neither half opens anything alone.
  * The account record lists its sessions' ids so that a password change
  * or reset can end them all.
+ *
+ * A session's last use is not a store record: every command would then
+ * be a writer, and a commit costs syncs.  It is the modification time of
+ * an empty file in the portal's sessions/ directory, named after the
+ * record, touched at each use (a crash may lose the latest touch; the
+ * session then looks a little older, never younger).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -106,6 +112,68 @@ record_key(const unsigned char sid[32])
 
 	sm_hex(hex, sid, 32);
 	return sm_xasprintf("sess:%s", hex);
+}
+
+/* The file whose modification time is the session's last use. */
+static char *
+activity_path(const sm_portal *p, const unsigned char sid[32])
+{
+	char hex[65];
+
+	sm_hex(hex, sid, 32);
+	return sm_xasprintf("%s/sessions/%s", p->dir, hex);
+}
+
+static int
+activity_new(const sm_portal *p, const unsigned char sid[32])
+{
+	char *dir = sm_portal_path(p, "sessions"), *path = activity_path(p, sid);
+	int fd, rc = 0;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		rc = sm_err(EX_IOERR, "%s: %s", dir, strerror(errno));
+	else if ((fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0600)) < 0)
+		rc = sm_err(EX_IOERR, "%s: %s", path, strerror(errno));
+	else
+		close(fd);
+	free(dir);
+	free(path);
+	return rc;
+}
+
+/* The later of the record's last use and the activity file's. */
+static int64_t
+last_use(const sm_portal *p, const unsigned char sid[32], const struct sess *s)
+{
+	char *path = activity_path(p, sid);
+	struct stat st;
+	int64_t t = s->used;
+
+	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_mtime > t)
+		t = st.st_mtime;
+	free(path);
+	return t;
+}
+
+static void
+activity_touch(const sm_portal *p, const unsigned char sid[32])
+{
+	char *path = activity_path(p, sid);
+
+	if (utimensat(AT_FDCWD, path, NULL, AT_SYMLINK_NOFOLLOW) < 0 &&
+	    errno == ENOENT)
+		activity_new(p, sid);
+	free(path);
+}
+
+static void
+activity_drop(const sm_portal *p, const unsigned char sid[32])
+{
+	char *path = activity_path(p, sid);
+
+	unlink(path);
+	free(path);
 }
 
 static void
@@ -303,8 +371,9 @@ sess_drop(sm_portal *p, struct sm_account *a, const unsigned char sid[32])
 	size_t i;
 	int rc;
 
-	rc = sm_store_del(p, key);
+	rc = sm_store_remove(p, key);
 	free(key);
+	activity_drop(p, sid);
 	for (i = 0; a && i + 32 <= a->sessions.len; i += 32)
 		if (sodium_memcmp(a->sessions.p + i, sid, 32) == 0) {
 			memmove(a->sessions.p + i, a->sessions.p + i + 32,
@@ -360,7 +429,7 @@ sm_session_create(sm_portal *p, struct sm_account *a, const struct sm_keys *k,
 	s.created = s.used = sm_now();
 	sm_wrap(s.wrap, key, "smail-session-v1", a->canon, &a->pub, k);
 	sodium_memzero(key, sizeof key);
-	if ((rc = sess_put(p, sid, &s)) == 0)
+	if ((rc = sess_put(p, sid, &s)) == 0 && (rc = activity_new(p, sid)) == 0)
 		sm_buf_put(&a->sessions, sid, 32);
 out:
 	free(oldcanon);
@@ -423,12 +492,14 @@ find(sm_portal *p, const char *canon, char **path, unsigned char **S,
 }
 
 /*
- * Checks a session under the write lock: 0 live (times updated unless
- * PEEK), 1 gone, 77 expired (both halves wiped, reason printed).
+ * Checks a session: 0 live (its last use now, when TOUCH), 1 gone.  An
+ * expired one is 2 in a read transaction (ask again in a write one);
+ * in a write transaction both halves are wiped and it is 77, the
+ * reason printed.
  */
 static int
 check(sm_portal *p, const char *path, const unsigned char *S, const char *canon,
-    int peek, struct sm_account *a, struct sess *s)
+    int write, int touch, struct sm_account *a, struct sess *s)
 {
 	unsigned char sid[32];
 	int64_t now = sm_now();
@@ -448,7 +519,7 @@ check(sm_portal *p, const char *path, const unsigned char *S, const char *canon,
 		wipe_file(path);
 		return 1;
 	}
-	if (now - s->used > p->cfg.session_idle)
+	if (now - last_use(p, sid, s) > p->cfg.session_idle)
 		expired = 1;
 	else if (now - s->created > p->cfg.session_max)
 		expired = 2;
@@ -460,6 +531,12 @@ check(sm_portal *p, const char *path, const unsigned char *S, const char *canon,
 	if (rc) {
 		free(s->canon);
 		return rc;
+	}
+	if (expired && !write) {
+		if (expired != 3)
+			sm_account_free(a);
+		free(s->canon);
+		return 2;
 	}
 	if (expired) {
 		rc = sess_drop(p, expired == 3 ? NULL : a, sid);
@@ -484,16 +561,42 @@ check(sm_portal *p, const char *path, const unsigned char *S, const char *canon,
 		return sm_err(EX_NOPERM, "%s: signed out: the account is gone",
 		    canon);
 	}
-	if (!peek) {
-		s->used = now;
-		if ((rc = sess_put(p, sid, s)) != 0) {
-			free(s->canon);
-			sm_account_free(a);
-			return rc;
-		}
+	if (touch) {
+		activity_touch(p, sid);
 		utimensat(AT_FDCWD, path, NULL, AT_SYMLINK_NOFOLLOW);
 	}
 	return 0;
+}
+
+/* check() under a read lock, and again under the write lock when the
+ * session has expired and must be wiped.  The transaction is over when
+ * it returns. */
+static int
+check_session(sm_portal *p, const char *path, const unsigned char *S,
+    const char *canon, int touch, struct sm_account *a, struct sess *s)
+{
+	int rc, c;
+
+	if ((rc = sm_store_begin(p, 0)) != 0)
+		return rc;
+	rc = check(p, path, S, canon, 0, touch, a, s);
+	sm_store_end(p);
+	if (rc != 2)
+		return rc;
+	if ((rc = sm_store_begin(p, 1)) != 0)
+		return rc;
+	rc = check(p, path, S, canon, 1, touch, a, s);
+	if (rc == 0 || rc == 1 || rc == EX_NOPERM) {
+		if ((c = sm_store_commit(p)) != 0) {
+			if (rc == 0) {
+				sm_account_free(a);
+				free(s->canon);
+			}
+			rc = c;
+		}
+	} else
+		sm_store_end(p);
+	return rc;
 }
 
 int
@@ -507,24 +610,8 @@ sm_session_use(sm_portal *p, const char *canon, struct sm_ident *id)
 
 	if ((rc = find(p, canon, &path, &S, &fcanon)) != 0)
 		return rc;
-	if ((rc = sm_store_begin(p, 1)) != 0)
+	if ((rc = check_session(p, path, S, fcanon, 1, &a, &s)) != 0)
 		goto out;
-	rc = check(p, path, S, fcanon, 0, &a, &s);
-	if (rc != 0) {
-		if (rc == 1 || rc == EX_NOPERM) {
-			int c = sm_store_commit(p);
-			if (c)
-				rc = c;
-		} else
-			sm_store_end(p);
-		goto out;
-	}
-	/* A session's last use may be lost in a crash without harm. */
-	if ((rc = sm_store_commit_lazy(p)) != 0) {
-		sm_account_free(&a);
-		free(s.canon);
-		goto out;
-	}
 	id->keys = sm_secret_alloc(sizeof *id->keys);
 	wrap_key(key, S);
 	if (sm_unwrap(id->keys, s.wrap, key, "smail-session-v1", a.canon,
@@ -566,18 +653,9 @@ sm_session_status(sm_portal *p, const char *user, char **addr)
 		    sm_err(EX_NOPERM, "not signed in");
 	if (rc)
 		goto out;
-	if ((rc = sm_store_begin(p, 1)) != 0)
-		goto out;
-	rc = check(p, path, S, fcanon, 1, &a, &s);
-	if (rc == 1 || rc == EX_NOPERM) {
-		int c = sm_store_commit(p);
-		if (rc == 1)
-			rc = sm_err(EX_NOPERM, "%s: not signed in", fcanon);
-		if (c)
-			rc = c;
-		goto out;
-	}
-	sm_store_end(p);
+	rc = check_session(p, path, S, fcanon, 0, &a, &s);
+	if (rc == 1)
+		rc = sm_err(EX_NOPERM, "%s: not signed in", fcanon);
 	if (rc)
 		goto out;
 	*addr = sm_xstrdup(a.addr);
@@ -677,7 +755,11 @@ sm_sessions_purge(sm_portal *p, unsigned *count)
 		int dead;
 		if (sm_store_get(p, k.v[i], &v, &n) != 0)
 			continue;
-		dead = sess_decode(&s, v, n) < 0 || now - s.used > p->cfg.session_idle ||
+		dead = sess_decode(&s, v, n) < 0;
+		if (!dead && strlen(k.v[i]) == 5 + 64 &&
+		    sodium_hex2bin(sid, 32, k.v[i] + 5, 64, NULL, NULL, NULL) == 0)
+			s.used = last_use(p, sid, &s);
+		dead = dead || now - s.used > p->cfg.session_idle ||
 		    now - s.created > p->cfg.session_max;
 		free(v);
 		if (!dead) {
@@ -686,7 +768,7 @@ sm_sessions_purge(sm_portal *p, unsigned *count)
 		}
 		if (strlen(k.v[i]) != 5 + 64 ||
 		    sodium_hex2bin(sid, 32, k.v[i] + 5, 64, NULL, NULL, NULL) != 0) {
-			rc = sm_store_del(p, k.v[i]);
+			rc = sm_store_remove(p, k.v[i]);
 		} else if (s.canon && sm_account_get(p, s.canon, &a) == 0) {
 			if ((rc = sess_drop(p, &a, sid)) == 0)
 				rc = sm_account_put(p, &a);

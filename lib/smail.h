@@ -212,23 +212,22 @@ char *sm_portal_path(const sm_portal *p, const char *name);
 int sm_recovery_key_load(const sm_portal *p, const char *path,
     unsigned char sk[32]);
 
-/* ---- store.c: GDBM behind a lock that waits ---------------------- */
+/* ---- store.c: GDBM in two copies, an atomic commit, a lock that waits */
 
 typedef struct sm_store sm_store;
 
 /* Takes the lock (shared to read, exclusive to write) waiting up to
- * store_wait, then opens the database; 75 when the wait runs out. */
+ * store_wait, then opens the store (a writer first rebuilds a copy a
+ * crash left half-changed); 75 when the wait runs out. */
 int sm_store_begin(sm_portal *p, int write);
 /* Reserves room for BYTES more (a full disk: 74 before any write);
  * every write transaction starts with a small reserve. */
 int sm_store_reserve(sm_portal *p, uint64_t bytes);
-/* Syncs (writers) and releases; 0 or 74. */
+/* Commits (all of the transaction's writes, or none: synced) and
+ * releases; 0 or 74. */
 int sm_store_commit(sm_portal *p);
-/* Releases without the sync: for writes a crash may lose without harm
- * (a session's last use, a read flag). */
-int sm_store_commit_lazy(sm_portal *p);
 int sm_store_exists(sm_portal *p, const char *key);
-/* Releases without syncing: for readers, and writers that wrote nothing.
+/* Releases, undoing any writes: for readers, and writers that fail.
  * Inside an open transaction (a batch), begin/commit/end nest, and only
  * the outermost commits; an inner writer's end marks the batch broken,
  * sm_store_release does not (for an inner writer that undid itself). */
@@ -238,24 +237,23 @@ void sm_store_release(sm_portal *p);
 /* 0 found (OUT malloc'd, caller wipes and frees), 1 absent, or 74. */
 int sm_store_get(sm_portal *p, const char *key, unsigned char **out,
     size_t *outlen);
+/* A replaced value of another size, or a removed one, is overwritten
+ * with zeros in place first: no superseded value stays in the file. */
 int sm_store_put(sm_portal *p, const char *key, const void *v, size_t n);
-/* Overwrites the value with zeros of the same length, syncs, deletes.
- * For many records: sm_store_zero each, sm_store_sync once, then
- * sm_store_remove each. */
-int sm_store_del(sm_portal *p, const char *key);
-int sm_store_zero(sm_portal *p, const char *key);
-int sm_store_sync(sm_portal *p);
-/* A change to the store was cut short (a crash inside a GDBM call): the
- * next writer rebuilds the store before it writes. */
-int sm_store_cut_short(sm_portal *p);
 int sm_store_remove(sm_portal *p, const char *key);
+/* Zeros over the value, which stays (a header that reads as gone). */
+int sm_store_zero(sm_portal *p, const char *key);
+/* A change to the store was cut short (a crash in a transaction): the
+ * next writer rebuilds the copy it was making. */
+int sm_store_cut_short(sm_portal *p);
 /* Calls FN for every key starting with PREFIX (hash order); keys are
  * collected first, so FN may change the store.  Stops when FN is non-0. */
 int sm_store_each(sm_portal *p, const char *prefix,
     int (*fn)(sm_portal *, const char *key, void *), void *arg);
-int sm_store_create(const char *path);
+/* A new store in directory DIR: empty, or from a dump. */
+int sm_store_create(const char *dir);
 int sm_store_dump(sm_portal *p, FILE *out);     /* portable format */
-int sm_store_load(const char *path, FILE *in);
+int sm_store_load(const char *dir, FILE *in);
 
 /* ---- crypt.c: keys, wraps, tokens ---------------------------------- */
 

@@ -1,23 +1,41 @@
 /*
- * store.c: the GDBM database behind a lock that waits.
+ * store.c: the GDBM database, kept in two copies with an atomic commit,
+ * behind a lock that waits.
  *
- * GDBM's own locks never wait, so the database is opened with
+ * GDBM's own locks never wait, so the copies are opened with
  * GDBM_NOLOCK and guarded by flock(2) on a separate lock file: shared
  * to read, exclusive to write, polled with back-off for store_wait.
- * A transaction is begin, reads, then every write at the end, then
- * commit (gdbm_sync, close, unlock).  GDBM has no rollback, so callers
- * check everything before their first write, and order their writes so
- * that any prefix of them is harmless.
  *
- * GDBM itself is consistent between calls, not inside one: a store
- * writes the value, then the buckets, the directory and the header, and
- * a process killed between those writes leaves a header that does not
- * know about space the buckets already use.  Nothing shows until the
- * next writer allocates that space again and overwrites live records.
- * So the lock file's first byte is '1' from just before GDBM is asked to
- * change the file until the call has returned, and a writer that finds
- * it set rebuilds the store (gdbm_recover, which copies every readable
- * record into a new file) before it writes anything.
+ * GDBM updates its buckets, directory, header and free lists in place,
+ * and a power cut lets the disk keep any subset of the pages written
+ * since the last sync: one copy alone can lose records committed long
+ * before.  So the store is two GDBM files, store.0.db and store.1.db,
+ * and a control file, store.ctl, that names the good one.  At rest the
+ * two hold the same records and both are on disk.  A transaction:
+ *
+ *   1. control: "the other copy is being changed" (synced);
+ *   2. every write goes into the other copy, which is then synced;
+ *   3. control: "the other copy is the good one now; the old one is
+ *      being changed" (synced): the commit point;
+ *   4. the records the transaction touched are copied into the old
+ *      copy, which is then synced;
+ *   5. control: "both are at rest" (not synced: lost, it costs a
+ *      rebuild, never a record).
+ *
+ * The control file has two slots, written in turn, each with a sequence
+ * number and a checksum, so that a torn write leaves the slot before it.
+ * Readers read the good copy, which is never written while it is the
+ * good one.  A writer that finds a copy marked as being changed (a crash
+ * in steps 1-5) rebuilds it from the good one, a whole-file copy, before
+ * it writes; the damaged file is kept aside until the copy is in place.
+ * A writer that fails before step 3 copies the good records back over
+ * what it touched.  Nothing is ever recovered from a damaged file, and
+ * no record is dropped.
+ *
+ * A record replaced by one of another size, or deleted, is first
+ * overwritten with zeros in place (a same-size replace reuses its
+ * place), in both copies, so that no superseded value stays in GDBM's
+ * free space: a stale key wrap or index must not outlive its record.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -35,13 +53,32 @@
 
 #include "smail.h"
 
+#define CTL_MAGIC "SMC1"
+#define CTL_SLOT 4096              /* each slot on a page of its own */
+#define CTL_BYTES 48               /* magic, seq, good, busy, pad, sum */
+
+struct ctl {
+	uint64_t seq;
+	int good;                      /* 0 or 1: which copy is good */
+	int busy;                      /* the other copy is being changed */
+};
+
+/* The keys a transaction changed: an open-addressing set. */
+struct keyset {
+	char **v;
+	size_t n, cap;
+};
+
 struct sm_store {
-	GDBM_FILE db;
+	GDBM_FILE db;                  /* what reads and writes use */
+	GDBM_FILE other;               /* a writer's good copy, for steps 4 */
 	int write;
 	int depth;                     /* transactions begun inside this one */
 	uint32_t wmask;                /* which of them write */
-	int lazy;                      /* commit without gdbm_sync */
-	int changing;                  /* the lock file says "a change is under way" */
+	int ctlfd;
+	struct ctl ctl;
+	int dirty;                     /* step 1 done: the copy in db changed */
+	struct keyset touched;
 };
 
 static void sm_store_reserve_quiet(sm_portal *p, uint64_t bytes);
@@ -64,55 +101,242 @@ mono(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* The lock file's first byte: '1' while GDBM may be in the middle of
- * changing the file (see the top of this file). */
-static int
-mark(sm_portal *p, char c)
+/* ---- the set of touched keys ---- */
+
+static size_t
+key_hash(const char *k)
 {
-	ssize_t n = pwrite(p->lockfd, &c, 1, 0);
+	size_t h = 1469598103934665603ULL;
 
-	if (n != 1)
-		return sm_err(EX_IOERR, "%s/lock: %s", p->dir,
-		    n < 0 ? strerror(errno) : "nothing written");
-	return 0;
-}
-
-static int
-interrupted(sm_portal *p)
-{
-	char c = 0;
-
-	return pread(p->lockfd, &c, 1, 0) == 1 && c == '1';
-}
-
-/* Inside a transaction: was a change to the file cut short, so that the
- * next writer rebuilds it?  (For smail-admin check.) */
-int
-sm_store_cut_short(sm_portal *p)
-{
-	return p->st && interrupted(p);
-}
-
-/* Around every GDBM call that changes the file. */
-static int
-change_begins(sm_portal *p)
-{
-	int rc = 0;
-
-	if (!p->st->changing && (rc = mark(p, '1')) == 0)
-		p->st->changing = 1;
-	return rc;
+	while (*k)
+		h = (h ^ (unsigned char)*k++) * 1099511628211ULL;
+	return h;
 }
 
 static void
-change_ends(sm_portal *p)
+keyset_add(struct keyset *s, const char *k)
 {
-	/* A call that left GDBM asking for recovery keeps the mark: the
-	 * next writer recovers, should this process not get to it. */
-	if (p->st->changing && !gdbm_needs_recovery(p->st->db) &&
-	    mark(p, '0') == 0)
-		p->st->changing = 0;
+	size_t i;
+
+	if (2 * (s->n + 1) > s->cap) {
+		struct keyset t = { sm_xcalloc(s->cap ? 2 * s->cap : 64,
+		    sizeof *t.v), 0, s->cap ? 2 * s->cap : 64 };
+		for (i = 0; i < s->cap; i++)
+			if (s->v[i]) {
+				size_t j = key_hash(s->v[i]) & (t.cap - 1);
+				while (t.v[j])
+					j = (j + 1) & (t.cap - 1);
+				t.v[j] = s->v[i];
+				t.n++;
+			}
+		free(s->v);
+		*s = t;
+	}
+	for (i = key_hash(k) & (s->cap - 1); s->v[i]; i = (i + 1) & (s->cap - 1))
+		if (strcmp(s->v[i], k) == 0)
+			return;
+	s->v[i] = sm_xstrdup(k);
+	s->n++;
 }
+
+static void
+keyset_free(struct keyset *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->cap; i++)
+		free(s->v[i]);
+	free(s->v);
+	memset(s, 0, sizeof *s);
+}
+
+/* ---- the control file ---- */
+
+static char *
+copy_path(const sm_portal *p, int i)
+{
+	return sm_xasprintf("%s/store.%d.db", p->dir, i);
+}
+
+static void
+ctl_sum(unsigned char out[32], const unsigned char *slot)
+{
+	static const char label[] = "smail-store-ctl-v1";
+
+	crypto_generichash(out, 32, slot, 16, (const unsigned char *)label,
+	    sizeof label - 1);
+}
+
+static void
+ctl_encode(unsigned char slot[CTL_BYTES], const struct ctl *c)
+{
+	uint64_t v = c->seq;
+	int i;
+
+	memset(slot, 0, CTL_BYTES);
+	memcpy(slot, CTL_MAGIC, 4);
+	for (i = 11; i >= 4; i--, v >>= 8)
+		slot[i] = (unsigned char)v;
+	slot[12] = (unsigned char)c->good;
+	slot[13] = (unsigned char)c->busy;
+	ctl_sum(slot + 16, slot);
+}
+
+static int
+ctl_decode(const unsigned char *slot, struct ctl *c)
+{
+	unsigned char sum[32];
+	int i;
+
+	if (memcmp(slot, CTL_MAGIC, 4) != 0)
+		return -1;
+	ctl_sum(sum, slot);
+	if (sodium_memcmp(sum, slot + 16, 32) != 0 || slot[12] > 1 ||
+	    slot[13] > 1)
+		return -1;
+	c->seq = 0;
+	for (i = 4; i < 12; i++)
+		c->seq = c->seq << 8 | slot[i];
+	c->good = slot[12];
+	c->busy = slot[13];
+	return 0;
+}
+
+/* The newer of the two slots that check. */
+static int
+ctl_read(sm_portal *p, int fd, struct ctl *c)
+{
+	unsigned char slot[2][CTL_BYTES];
+	struct ctl s[2];
+	int ok[2], i;
+
+	for (i = 0; i < 2; i++)
+		ok[i] = pread(fd, slot[i], CTL_BYTES, (off_t)i * CTL_SLOT) ==
+		    CTL_BYTES && ctl_decode(slot[i], &s[i]) == 0;
+	if (!ok[0] && !ok[1])
+		return sm_err(EX_IOERR, "%s/store.ctl: damaged (neither slot "
+		    "checks): the store cannot tell its good copy", p->dir);
+	i = ok[0] && ok[1] ? s[1].seq > s[0].seq : ok[1];
+	*c = s[i];
+	return 0;
+}
+
+/* Writes the next state into the slot after the last one. */
+static int
+ctl_write(sm_portal *p, int fd, struct ctl *c, int good, int busy, int sync)
+{
+	unsigned char slot[CTL_BYTES];
+	struct ctl n = { c->seq + 1, good, busy };
+
+	ctl_encode(slot, &n);
+	if (pwrite(fd, slot, CTL_BYTES, (off_t)(n.seq % 2) * CTL_SLOT) != CTL_BYTES ||
+	    (sync && fdatasync(fd) < 0))
+		return sm_err(EX_IOERR, "%s/store.ctl: %s", p->dir, strerror(errno));
+	*c = n;
+	return 0;
+}
+
+/* A new control file at DIR/store.ctl naming copy 0, synced; written
+ * under another name first, so that it appears whole or not at all. */
+static int
+ctl_create(const char *dir)
+{
+	unsigned char page[2 * CTL_SLOT];
+	struct ctl c = { 1, 0, 0 };
+	char *path = sm_xasprintf("%s/store.ctl", dir);
+	char *tmp = sm_xasprintf("%s.new", path);
+	int rc;
+
+	memset(page, 0, sizeof page);
+	ctl_encode(page + CTL_SLOT, &c);
+	unlink(tmp);
+	if ((rc = sm_write_file(tmp, page, sizeof page)) == 0 &&
+	    rename(tmp, path) < 0)
+		rc = sm_err(EX_IOERR, "%s: %s", path, strerror(errno));
+	if (rc)
+		unlink(tmp);
+	free(path);
+	free(tmp);
+	return rc;
+}
+
+/* ---- whole copies ---- */
+
+/* Copies FROM into a new file TO (O_EXCL), synced. */
+static int
+file_copy(const char *from, const char *to)
+{
+	int in, out, rc = 0;
+	struct stat st;
+	off_t done = 0;
+
+	if ((in = open(from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return sm_err(EX_IOERR, "%s: %s", from, strerror(errno));
+	out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (out < 0) {
+		rc = sm_err(EX_IOERR, "%s: %s", to, strerror(errno));
+		close(in);
+		return rc;
+	}
+	if (fstat(in, &st) < 0)
+		rc = sm_err(EX_IOERR, "%s: %s", from, strerror(errno));
+	while (rc == 0 && done < st.st_size) {
+		ssize_t n = copy_file_range(in, NULL, out, NULL,
+		    (size_t)(st.st_size - done), 0);
+		if (n < 0 && (errno == EXDEV || errno == ENOSYS ||
+		    errno == EOPNOTSUPP || errno == EINVAL)) {
+			char buf[1 << 16];
+			n = pread(in, buf, sizeof buf, done);
+			if (n > 0 && pwrite(out, buf, (size_t)n, done) != n)
+				n = -1;
+		}
+		if (n <= 0) {
+			rc = sm_err(EX_IOERR, "%s: copy: %s", to,
+			    n < 0 ? strerror(errno) : "short file");
+			break;
+		}
+		done += n;
+	}
+	if (rc == 0 && fsync(out) < 0)
+		rc = sm_err(EX_IOERR, "%s: %s", to, strerror(errno));
+	close(out);
+	close(in);
+	if (rc)
+		unlink(to);
+	return rc;
+}
+
+/* Replaces copy TO with a copy of FROM; the old file stays aside (as
+ * store.N.db.damaged) until the new one is in place.  WHY, when given,
+ * is said in a warning. */
+static int
+rebuild(sm_portal *p, int from, int to, const char *why)
+{
+	char *src = copy_path(p, from), *dst = copy_path(p, to);
+	char *tmp = sm_xasprintf("%s.new", dst), *aside = sm_xasprintf("%s.damaged", dst);
+	int rc;
+
+	unlink(tmp);
+	if (rename(dst, aside) < 0 && errno != ENOENT)
+		rc = sm_err(EX_IOERR, "%s: %s", dst, strerror(errno));
+	else if ((rc = file_copy(src, tmp)) == 0) {
+		if (rename(tmp, dst) < 0)
+			rc = sm_err(EX_IOERR, "%s: %s", dst, strerror(errno));
+		else if ((rc = sm_fsync_dir(p->dir)) == 0) {
+			unlink(aside);
+			if (why)
+				sm_warn("%s: store.%d.db rebuilt from store.%d.db "
+				    "(%s; nothing lost)", p->dir, to, from, why);
+		}
+	}
+	free(src);
+	free(dst);
+	free(tmp);
+	free(aside);
+	return rc;
+}
+
+/* ---- the lock ---- */
 
 static int
 lock_wait(sm_portal *p, int op)
@@ -148,105 +372,194 @@ lock_wait(sm_portal *p, int op)
 }
 
 static int
-db_open(sm_portal *p, int write, GDBM_FILE *out)
+db_open_path(const char *path, int write, GDBM_FILE *out)
 {
-	char *path = sm_portal_path(p, "store.db");
 	int fd, flags;
 	GDBM_FILE db;
 
 	fd = open(path, (write ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		int rc = sm_err(EX_IOERR, "%s: %s", path, strerror(errno));
-		free(path);
-		return rc;
-	}
+	if (fd < 0)
+		return sm_err(EX_IOERR, "%s: %s", path, strerror(errno));
 	flags = (write ? GDBM_WRITER : GDBM_READER) | GDBM_NOLOCK |
 	    GDBM_NOMMAP | GDBM_CLOEXEC | GDBM_CLOERROR;
 	db = gdbm_fd_open(fd, path, 0, flags, NULL);
-	if (!db) {
-		int rc = sm_err(EX_IOERR, "%s: %s", path, gdbm_strerror(gdbm_errno));
-		free(path);
-		return rc;
-	}
-	free(path);
+	if (!db)
+		return sm_err(EX_IOERR, "%s: %s", path, gdbm_strerror(gdbm_errno));
 	*out = db;
 	return 0;
 }
 
-/* A failed recovery leaves GDBM's temporary copies (store.db.XXXXXX)
- * behind; under the exclusive lock they are ours to remove. */
-static void
-remove_temps(sm_portal *p)
+static int
+db_open(sm_portal *p, int i, int write, GDBM_FILE *out)
 {
-	DIR *d = opendir(p->dir);
-	struct dirent *e;
+	char *path = copy_path(p, i);
+	int rc = db_open_path(path, write, out);
 
-	if (!d)
-		return;
-	while ((e = readdir(d)))
-		if (strncmp(e->d_name, "store.db.", 9) == 0 &&
-		    strlen(e->d_name) == 15 && !strchr(e->d_name + 9, '~')) {
-			char *path = sm_portal_path(p, e->d_name);
-			unlink(path);
-			free(path);
-		}
-	closedir(d);
+	free(path);
+	return rc;
 }
 
-/* Rebuilds the database after a crash left it inconsistent: every
- * readable record is copied into a new file that replaces the old one in
- * one rename (a crash in the middle leaves the old file and a temporary
- * copy, which the next recovery removes).  Needs the exclusive lock; a
- * reader trades its shared lock for it and back. */
+/* ---- the layout before two copies: store.db alone ---- */
+
+/*
+ * A portal made before the store had two copies holds store.db and
+ * marks a GDBM call under way with the lock file's first byte.  Under
+ * the exclusive lock, the first writer finishes what such a crash left
+ * (gdbm_recover copies the readable records into a new file), then
+ * makes both copies from it and the control file, and removes it.
+ */
 static int
-recover(sm_portal *p)
+migrate(sm_portal *p)
 {
-	struct sm_store *s = p->st;
-	gdbm_recovery rcvr;
+	char *old = sm_portal_path(p, "store.db"), *c0 = copy_path(p, 0);
+	char *c1 = copy_path(p, 1), *t0 = sm_xasprintf("%s.new", c0);
+	char *t1 = sm_xasprintf("%s.new", c1);
+	char mark = 0;
 	GDBM_FILE db;
 	int rc;
 
-	if (!s->write) {
-		gdbm_close(s->db);
-		s->db = NULL;
-		if ((rc = lock_wait(p, LOCK_EX)) != 0)
-			return rc;
-		if ((rc = db_open(p, 1, &db)) != 0)
-			return rc;
-	} else
-		db = s->db;
-	remove_temps(p);
-	memset(&rcvr, 0, sizeof rcvr);
-	if (gdbm_recover(db, &rcvr, GDBM_RCVR_FORCE) != 0) {
-		rc = sm_err(EX_IOERR, "%s/store.db: cannot recover: %s%s",
-		    p->dir, gdbm_strerror(gdbm_errno), errno == ENOSPC ||
-		    gdbm_errno == GDBM_REORGANIZE_FAILED ? " (is the disk "
-		    "full? recovery needs room for a copy of the store)" : "");
-		remove_temps(p);
-		if (!s->write)
+	if ((rc = db_open_path(old, 1, &db)) != 0)
+		goto out;
+	if (gdbm_needs_recovery(db) || (pread(p->lockfd, &mark, 1, 0) == 1 &&
+	    mark == '1')) {
+		gdbm_recovery rcvr;
+		memset(&rcvr, 0, sizeof rcvr);
+		if (gdbm_recover(db, &rcvr, GDBM_RCVR_FORCE) != 0) {
+			rc = sm_err(EX_IOERR, "%s: cannot recover: %s", old,
+			    gdbm_strerror(gdbm_errno));
 			gdbm_close(db);
+			goto out;
+		}
+		sm_warn("%s: recovered after a crash (%zu records kept, %zu "
+		    "unreadable)", old, rcvr.recovered_keys, rcvr.failed_keys);
+	}
+	if (gdbm_sync(db) != 0 || gdbm_close(db) != 0) {
+		rc = sm_err(EX_IOERR, "%s: %s", old, gdbm_strerror(gdbm_errno));
+		goto out;
+	}
+	unlink(t0);
+	unlink(t1);
+	if ((rc = file_copy(old, t0)) != 0 || (rc = file_copy(old, t1)) != 0)
+		goto out;
+	if (rename(t0, c0) < 0 || rename(t1, c1) < 0) {
+		rc = sm_err(EX_IOERR, "%s: %s", p->dir, strerror(errno));
+		goto out;
+	}
+	if ((rc = sm_fsync_dir(p->dir)) != 0 || (rc = ctl_create(p->dir)) != 0 ||
+	    (rc = sm_fsync_dir(p->dir)) != 0)
+		goto out;
+	unlink(old);
+	mark = '0';
+	if (pwrite(p->lockfd, &mark, 1, 0) != 1 || (rc = sm_fsync_dir(p->dir)) != 0)
+		rc = rc ? rc : sm_err(EX_IOERR, "%s/lock: %s", p->dir, strerror(errno));
+out:
+	free(old);
+	free(c0);
+	free(c1);
+	free(t0);
+	free(t1);
+	return rc;
+}
+
+/* Opens the control file (making the two copies first when the store
+ * has only store.db and this is a writer).  1: the old layout, for a
+ * reader. */
+static int
+ctl_open(sm_portal *p, int write, int *fd)
+{
+	char *path = sm_portal_path(p, "store.ctl");
+	int rc = 0;
+
+	*fd = open(path, (write ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC);
+	if (*fd < 0 && errno == ENOENT) {
+		char *old = sm_portal_path(p, "store.db");
+		int have_old = access(old, F_OK) == 0;
+		free(old);
+		if (!have_old)
+			rc = sm_err(EX_IOERR, "%s: no store (store.ctl is missing)",
+			    p->dir);
+		else if (!write)
+			rc = 1;
+		else if ((rc = migrate(p)) == 0 && (*fd = open(path, O_RDWR |
+		    O_NOFOLLOW | O_CLOEXEC)) < 0)
+			rc = sm_err(EX_IOERR, "%s: %s", path, strerror(errno));
+	} else if (*fd < 0)
+		rc = sm_err(EX_IOERR, "%s: %s", path, strerror(errno));
+	free(path);
+	return rc;
+}
+
+/* ---- transactions ---- */
+
+static void
+store_free(sm_portal *p)
+{
+	struct sm_store *s = p->st;
+
+	if (s->db)
+		gdbm_close(s->db);
+	if (s->other)
+		gdbm_close(s->other);
+	if (s->ctlfd >= 0)
+		close(s->ctlfd);
+	keyset_free(&s->touched);
+	free(s);
+	p->st = NULL;
+	flock(p->lockfd, LOCK_UN);
+}
+
+static int
+begin_read(sm_portal *p, struct sm_store *s)
+{
+	int rc;
+
+	if ((rc = ctl_open(p, 0, &s->ctlfd)) == 1) {
+		char *old = sm_portal_path(p, "store.db");
+		rc = db_open_path(old, 0, &s->db);
+		free(old);
 		return rc;
 	}
-	if (rcvr.failed_keys || rcvr.failed_buckets)
-		sm_warn("%s/store.db: recovered after a crash: %zu records kept, "
-		    "%zu unreadable records and %zu unreadable buckets dropped "
-		    "(smail-admin check names what they belonged to)", p->dir,
-		    rcvr.recovered_keys, rcvr.failed_keys, rcvr.failed_buckets);
-	else
-		sm_warn("%s/store.db: recovered after a crash (%zu records, "
-		    "none lost)", p->dir, rcvr.recovered_keys);
-	if (gdbm_sync(db) != 0 || mark(p, '0') != 0) {
-		if (!s->write)
-			gdbm_close(db);
-		return sm_err(EX_IOERR, "%s/store.db: sync after recovery: %s",
-		    p->dir, gdbm_strerror(gdbm_errno));
+	if (rc || (rc = ctl_read(p, s->ctlfd, &s->ctl)) != 0)
+		return rc;
+	if ((rc = db_open(p, s->ctl.good, 0, &s->db)) != 0)
+		return rc;
+	/* The good copy damaged (a disk that lost a write it said it had
+	 * made): at rest, the other one holds the same. */
+	if (gdbm_needs_recovery(s->db) && !s->ctl.busy) {
+		gdbm_close(s->db);
+		s->db = NULL;
+		sm_warn("%s/store.%d.db: damaged; reading store.%d.db", p->dir,
+		    s->ctl.good, 1 - s->ctl.good);
+		return db_open(p, 1 - s->ctl.good, 0, &s->db);
 	}
-	s->changing = 0;
-	if (!s->write) {
-		gdbm_close(db);
-		if ((rc = lock_wait(p, LOCK_SH)) != 0)
+	return 0;
+}
+
+static int
+begin_write(sm_portal *p, struct sm_store *s)
+{
+	int rc, o;
+
+	if ((rc = ctl_open(p, 1, &s->ctlfd)) != 0 ||
+	    (rc = ctl_read(p, s->ctlfd, &s->ctl)) != 0)
+		return rc;
+	o = 1 - s->ctl.good;
+	if (s->ctl.busy) {
+		/* A change to the other copy was cut short: it starts again
+		 * as a copy of the good one. */
+		if ((rc = rebuild(p, s->ctl.good, o, "a change to it was cut "
+		    "short")) != 0 ||
+		    (rc = ctl_write(p, s->ctlfd, &s->ctl, s->ctl.good, 0, 0)) != 0)
 			return rc;
-		return db_open(p, 0, &s->db);
+	}
+	if ((rc = db_open(p, o, 1, &s->db)) != 0)
+		return rc;
+	if (gdbm_needs_recovery(s->db)) {
+		gdbm_close(s->db);
+		s->db = NULL;
+		if ((rc = rebuild(p, s->ctl.good, o, "GDBM found it damaged")) != 0 ||
+		    (rc = db_open(p, o, 1, &s->db)) != 0)
+			return rc;
 	}
 	return 0;
 }
@@ -276,16 +589,11 @@ sm_store_begin(sm_portal *p, int write)
 		return rc;
 	s = sm_xcalloc(1, sizeof *s);
 	s->write = write;
+	s->ctlfd = -1;
 	p->st = s;
-	if ((rc = db_open(p, write, &s->db)) != 0) {
-		free(s);
-		p->st = NULL;
-		flock(p->lockfd, LOCK_UN);
-		return rc;
-	}
-	if ((gdbm_needs_recovery(s->db) || (write && interrupted(p))) &&
-	    (rc = recover(p)) != 0) {
-		sm_store_end(p);
+	rc = write ? begin_write(p, s) : begin_read(p, s);
+	if (rc) {
+		store_free(p);
 		return rc;
 	}
 	/* A little room for the small writes of any transaction; when the
@@ -296,11 +604,28 @@ sm_store_begin(sm_portal *p, int write)
 	return 0;
 }
 
+/* Step 1, before the first write: the other copy is marked as being
+ * changed, on disk. */
+static int
+first_write(sm_portal *p)
+{
+	struct sm_store *s = p->st;
+	int rc;
+
+	if (!s->write)
+		return sm_err(EX_SOFTWARE, "store: write in a read transaction");
+	if (s->dirty)
+		return 0;
+	if ((rc = ctl_write(p, s->ctlfd, &s->ctl, s->ctl.good, 1, 1)) != 0)
+		return rc;
+	s->dirty = 1;
+	return 0;
+}
+
 /*
  * Reserves disk space past the end of the store for the writes to come
  * (fallocate with KEEP_SIZE), so that a full disk is found before the
- * first write, not in the middle of one: GDBM cannot undo a half-done
- * write, and needs room to recover from one.
+ * first write, not in the middle of one.  Both copies take the writes.
  */
 static void
 sm_store_reserve_quiet(sm_portal *p, uint64_t bytes)
@@ -312,46 +637,248 @@ sm_store_reserve_quiet(sm_portal *p, uint64_t bytes)
 		(void)fallocate(fd, FALLOC_FL_KEEP_SIZE, st.st_size, (off_t)bytes);
 }
 
-int
-sm_store_reserve(sm_portal *p, uint64_t bytes)
+static int
+reserve_copy(sm_portal *p, int i, uint64_t bytes)
 {
-	int fd = gdbm_fdesc(p->st->db);
+	char *path = copy_path(p, i);
+	int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC), rc = 0;
 	struct stat st;
 	struct statvfs vs;
 
-	bytes += 1 << 20;              /* GDBM's own growth: buckets, directory */
+	free(path);
+	if (fd < 0)
+		return sm_err(EX_IOERR, "%s/store.%d.db: %s", p->dir, i, strerror(errno));
 	if (fstat(fd, &st) < 0)
-		return sm_err(EX_IOERR, "%s/store.db: %s", p->dir, strerror(errno));
-	if (fallocate(fd, FALLOC_FL_KEEP_SIZE, st.st_size, (off_t)bytes) == 0)
+		rc = sm_err(EX_IOERR, "%s/store.%d.db: %s", p->dir, i, strerror(errno));
+	else if (fallocate(fd, FALLOC_FL_KEEP_SIZE, st.st_size, (off_t)bytes) < 0) {
+		if (errno == ENOSPC || (fstatvfs(fd, &vs) == 0 &&
+		    (uint64_t)vs.f_bavail * vs.f_frsize < 2 * bytes))
+			rc = sm_err(EX_IOERR, "%s: no space left on the device for "
+			    "%llu more bytes; nothing was stored", p->dir,
+			    (unsigned long long)bytes);
+	}
+	close(fd);
+	return rc;
+}
+
+int
+sm_store_reserve(sm_portal *p, uint64_t bytes)
+{
+	int rc;
+
+	bytes += 1 << 20;              /* GDBM's own growth: buckets, directory */
+	if (!p->st->ctl.seq)           /* the old layout, read only */
 		return 0;
-	if (errno == ENOSPC)
-		return sm_err(EX_IOERR, "%s: no space left on the device for "
-		    "%llu more bytes; nothing was stored", p->dir,
-		    (unsigned long long)bytes);
-	/* No fallocate here: judge by the free space. */
-	if (fstatvfs(fd, &vs) == 0 &&
-	    (uint64_t)vs.f_bavail * vs.f_frsize < 2 * bytes)
-		return sm_err(EX_IOERR, "%s: no space left on the device for "
-		    "%llu more bytes; nothing was stored", p->dir,
-		    (unsigned long long)bytes);
+	if ((rc = reserve_copy(p, 1 - p->st->ctl.good, bytes)) == 0)
+		rc = reserve_copy(p, p->st->ctl.good, bytes);
+	return rc;
+}
+
+/* ---- records ---- */
+
+/* GDBM calls that change a copy, with zeros over a value first. */
+static int
+db_zero(GDBM_FILE db, datum k, int *found)
+{
+	datum v = gdbm_fetch(db, k);
+	int rc;
+
+	*found = v.dptr != NULL;
+	if (!v.dptr)
+		return gdbm_errno == GDBM_ITEM_NOT_FOUND ? 0 : -1;
+	sodium_memzero(v.dptr, (size_t)v.dsize);
+	rc = gdbm_store(db, k, v, GDBM_REPLACE);
+	free(v.dptr);
+	return rc;
+}
+
+static int
+db_put(GDBM_FILE db, datum k, datum v)
+{
+	datum old = gdbm_fetch(db, k);
+	int size = old.dptr ? old.dsize : -1, found;
+
+	if (old.dptr)
+		free(old.dptr);
+	else if (gdbm_errno != GDBM_ITEM_NOT_FOUND)
+		return -1;
+	/* A value of another size goes elsewhere in the file: zeros over
+	 * the old one first, in its place. */
+	if (size >= 0 && size != v.dsize && db_zero(db, k, &found) != 0)
+		return -1;
+	return gdbm_store(db, k, v, GDBM_REPLACE);
+}
+
+static int
+db_del(GDBM_FILE db, datum k)
+{
+	int found;
+
+	if (db_zero(db, k, &found) != 0)
+		return -1;
+	return found ? gdbm_delete(db, k) : 0;
+}
+
+static int
+db_error(sm_portal *p, GDBM_FILE db, const char *what)
+{
+	return sm_err(EX_IOERR, "%s/store: %s: %s", p->dir, what,
+	    gdbm_strerror(gdbm_last_errno(db)));
+}
+
+int
+sm_store_get(sm_portal *p, const char *key, unsigned char **out, size_t *outlen)
+{
+	datum k = { (char *)key, (int)strlen(key) }, v;
+
+	v = gdbm_fetch(p->st->db, k);
+	if (v.dptr) {
+		*out = (unsigned char *)v.dptr;
+		*outlen = (size_t)v.dsize;
+		return 0;
+	}
+	if (gdbm_errno == GDBM_ITEM_NOT_FOUND)
+		return 1;
+	return db_error(p, p->st->db, "fetch");
+}
+
+/* Is KEY there?  (No copy of its value.) */
+int
+sm_store_exists(sm_portal *p, const char *key)
+{
+	datum k = { (char *)key, (int)strlen(key) };
+
+	return gdbm_exists(p->st->db, k);
+}
+
+int
+sm_store_put(sm_portal *p, const char *key, const void *val, size_t n)
+{
+	datum k = { (char *)key, (int)strlen(key) };
+	datum v = { (char *)val, (int)n };
+	int rc;
+
+	if (n > 0x7fffffff)
+		return sm_err(EX_SOFTWARE, "store: record too large");
+	if ((rc = first_write(p)) != 0)
+		return rc;
+	keyset_add(&p->st->touched, key);
+	if (db_put(p->st->db, k, v) != 0)
+		return db_error(p, p->st->db, "store");
 	return 0;
 }
 
-/* Commits without waiting for the disk: for writes that may be lost in
- * a crash without harm (a session's last use, a read flag). */
+/* Zeros over the value, in place (the record stays, of the same size). */
 int
-sm_store_commit_lazy(sm_portal *p)
+sm_store_zero(sm_portal *p, const char *key)
 {
-	if (p->st && !p->st->depth)
-		p->st->lazy = 1;
-	return sm_store_commit(p);
+	datum k = { (char *)key, (int)strlen(key) };
+	int rc, found;
+
+	if (!sm_store_exists(p, key))
+		return 0;
+	if ((rc = first_write(p)) != 0)
+		return rc;
+	keyset_add(&p->st->touched, key);
+	if (db_zero(p->st->db, k, &found) != 0)
+		return db_error(p, p->st->db, "store");
+	return 0;
+}
+
+/* Deletes KEY, its value overwritten with zeros first. */
+int
+sm_store_remove(sm_portal *p, const char *key)
+{
+	datum k = { (char *)key, (int)strlen(key) };
+	int rc;
+
+	if (!sm_store_exists(p, key))
+		return 0;
+	if ((rc = first_write(p)) != 0)
+		return rc;
+	keyset_add(&p->st->touched, key);
+	if (db_del(p->st->db, k) != 0)
+		return db_error(p, p->st->db, "delete");
+	return 0;
+}
+
+int
+sm_store_each(sm_portal *p, const char *prefix,
+    int (*fn)(sm_portal *, const char *, void *), void *arg)
+{
+	size_t plen = strlen(prefix), n = 0, cap = 0, i;
+	char **keys = NULL;
+	datum k, next;
+	int rc = 0;
+
+	k = gdbm_firstkey(p->st->db);
+	while (k.dptr) {
+		if ((size_t)k.dsize >= plen && memcmp(k.dptr, prefix, plen) == 0 &&
+		    !memchr(k.dptr, 0, (size_t)k.dsize)) {
+			if (n == cap) {
+				cap = cap ? 2 * cap : 64;
+				keys = sm_xrealloc(keys, cap * sizeof *keys);
+			}
+			keys[n++] = sm_xstrndup(k.dptr, (size_t)k.dsize);
+		}
+		next = gdbm_nextkey(p->st->db, k);
+		free(k.dptr);
+		k = next;
+	}
+	if (gdbm_errno != GDBM_ITEM_NOT_FOUND && gdbm_errno != GDBM_NO_ERROR)
+		rc = sm_err(EX_IOERR, "%s/store: iterate: %s", p->dir,
+		    gdbm_strerror(gdbm_errno));
+	for (i = 0; i < n; i++) {
+		if (rc == 0)
+			rc = fn(p, keys[i], arg);
+		free(keys[i]);
+	}
+	free(keys);
+	return rc;
+}
+
+/* ---- commit and abort ---- */
+
+/* Every touched key of FROM copied into TO (or deleted there). */
+static int
+replay(sm_portal *p, const struct keyset *ks, GDBM_FILE from, GDBM_FILE to)
+{
+	size_t i;
+
+	for (i = 0; i < ks->cap; i++) {
+		datum k, v;
+		int r;
+		if (!ks->v[i])
+			continue;
+		k = (datum){ ks->v[i], (int)strlen(ks->v[i]) };
+		v = gdbm_fetch(from, k);
+		if (v.dptr) {
+			r = db_put(to, k, v);
+			sodium_memzero(v.dptr, (size_t)v.dsize);
+			free(v.dptr);
+		} else if (gdbm_errno == GDBM_ITEM_NOT_FOUND)
+			r = db_del(to, k);
+		else
+			return db_error(p, from, "fetch");
+		if (r != 0)
+			return db_error(p, to, "store");
+	}
+	return 0;
+}
+
+static int
+db_sync(sm_portal *p, GDBM_FILE db)
+{
+	if (gdbm_sync(db) != 0)
+		return db_error(p, db, "sync");
+	return 0;
 }
 
 int
 sm_store_commit(sm_portal *p)
 {
 	struct sm_store *s = p->st;
-	int rc = 0;
+	int rc, o;
 
 	if (!s)
 		return 0;
@@ -359,16 +886,41 @@ sm_store_commit(sm_portal *p)
 		s->depth--;
 		return 0;
 	}
-	if (s->db && s->write && !s->lazy && gdbm_sync(s->db) != 0)
-		rc = sm_err(EX_IOERR, "%s/store.db: sync: %s", p->dir,
-		    gdbm_strerror(gdbm_errno));
-	if (s->db && gdbm_close(s->db) != 0 && rc == 0)
-		rc = sm_err(EX_IOERR, "%s/store.db: close: %s", p->dir,
-		    gdbm_strerror(gdbm_errno));
-	free(s);
-	p->st = NULL;
-	flock(p->lockfd, LOCK_UN);
-	return rc;
+	if (!s->write || !s->dirty) {
+		store_free(p);
+		return 0;
+	}
+	o = 1 - s->ctl.good;
+	/* Step 2, and the commit point. */
+	if ((rc = db_sync(p, s->db)) != 0 ||
+	    (rc = ctl_write(p, s->ctlfd, &s->ctl, o, 1, 1)) != 0) {
+		store_free(p);
+		return rc;
+	}
+	/* Steps 4 and 5: the old copy takes the same records.  Should that
+	 * fail, the transaction stands, and the next writer rebuilds it. */
+	if (db_open(p, 1 - o, 1, &s->other) == 0 &&
+	    replay(p, &s->touched, s->db, s->other) == 0 &&
+	    db_sync(p, s->other) == 0)
+		ctl_write(p, s->ctlfd, &s->ctl, o, 0, 0);
+	else
+		sm_warn("%s: the store's second copy lags; the next command "
+		    "that writes rebuilds it", p->dir);
+	store_free(p);
+	return 0;
+}
+
+/* A writer that gives up after writing: the good copy's records go back
+ * over what it touched, so that both copies are at rest again. */
+static void
+undo(sm_portal *p)
+{
+	struct sm_store *s = p->st;
+
+	if (db_open(p, s->ctl.good, 0, &s->other) == 0 &&
+	    replay(p, &s->touched, s->other, s->db) == 0 &&
+	    db_sync(p, s->db) == 0)
+		ctl_write(p, s->ctlfd, &s->ctl, s->ctl.good, 0, 0);
 }
 
 /* Ends an inner transaction that left nothing behind (it undid what it
@@ -399,187 +951,66 @@ sm_store_end(sm_portal *p)
 		s->depth--;
 		return;
 	}
-	if (s->db)
-		gdbm_close(s->db);
-	free(s);
-	p->st = NULL;
-	flock(p->lockfd, LOCK_UN);
+	if (s->write && s->dirty)
+		undo(p);
+	store_free(p);
 }
 
-/* After a failed GDBM call: recover and ask for a retry (1), or fail. */
+/* Inside a transaction: was a change to the store cut short, so that
+ * the next writer rebuilds a copy?  (For smail-admin check.) */
+int
+sm_store_cut_short(sm_portal *p)
+{
+	return p->st && p->st->ctl.seq && p->st->ctl.busy;
+}
+
+/* ---- making, dumping, loading, compacting ---- */
+
 static int
-failed(sm_portal *p, const char *what)
+db_create(const char *path, GDBM_FILE *out)
 {
-	gdbm_error e = gdbm_last_errno(p->st->db);
-
-	if (e == GDBM_NEED_RECOVERY || gdbm_needs_recovery(p->st->db)) {
-		if (recover(p) == 0)
-			return 1;
-		return -EX_IOERR;
-	}
-	sm_err(EX_IOERR, "%s/store.db: %s: %s", p->dir, what, gdbm_strerror(e));
-	return -EX_IOERR;
-}
-
-int
-sm_store_get(sm_portal *p, const char *key, unsigned char **out, size_t *outlen)
-{
-	datum k = { (char *)key, (int)strlen(key) }, v;
-	int tries, r;
-
-	for (tries = 0; tries < 2; tries++) {
-		v = gdbm_fetch(p->st->db, k);
-		if (v.dptr) {
-			*out = (unsigned char *)v.dptr;
-			*outlen = (size_t)v.dsize;
-			return 0;
-		}
-		if (gdbm_errno == GDBM_ITEM_NOT_FOUND)
-			return 1;
-		if ((r = failed(p, "fetch")) < 0)
-			return -r;
-	}
-	return sm_err(EX_IOERR, "%s/store.db: fetch failed after recovery", p->dir);
-}
-
-/* Is KEY there?  (No copy of its value.) */
-int
-sm_store_exists(sm_portal *p, const char *key)
-{
-	datum k = { (char *)key, (int)strlen(key) };
-
-	return gdbm_exists(p->st->db, k);
-}
-
-int
-sm_store_put(sm_portal *p, const char *key, const void *val, size_t n)
-{
-	datum k = { (char *)key, (int)strlen(key) };
-	datum v = { (char *)val, (int)n };
-	int tries, r;
-
-	if (!p->st->write)
-		return sm_err(EX_SOFTWARE, "store: write in a read transaction");
-	if (n > 0x7fffffff)
-		return sm_err(EX_SOFTWARE, "store: record too large");
-	for (tries = 0; tries < 2; tries++) {
-		if ((r = change_begins(p)) != 0)
-			return r;
-		r = gdbm_store(p->st->db, k, v, GDBM_REPLACE);
-		change_ends(p);
-		if (r == 0)
-			return 0;
-		if ((r = failed(p, "store")) < 0)
-			return -r;
-	}
-	return sm_err(EX_IOERR, "%s/store.db: store failed after recovery", p->dir);
-}
-
-int
-sm_store_zero(sm_portal *p, const char *key)
-{
-	unsigned char *v;
-	size_t n;
-	int rc;
-
-	rc = sm_store_get(p, key, &v, &n);
-	if (rc == 1)
-		return 0;
-	if (rc)
-		return rc;
-	sodium_memzero(v, n);
-	rc = sm_store_put(p, key, v, n);
-	free(v);
-	return rc;
-}
-
-int
-sm_store_sync(sm_portal *p)
-{
-	if (gdbm_sync(p->st->db) != 0)
-		return sm_err(EX_IOERR, "%s/store.db: sync: %s", p->dir,
-		    gdbm_strerror(gdbm_errno));
-	return 0;
-}
-
-int
-sm_store_remove(sm_portal *p, const char *key)
-{
-	gdbm_error e;
-	int rc;
-
-	if ((rc = change_begins(p)) != 0)
-		return rc;
-	rc = gdbm_delete(p->st->db, (datum){ (char *)key, (int)strlen(key) });
-	e = gdbm_errno;
-	change_ends(p);
-	if (rc != 0 && e != GDBM_ITEM_NOT_FOUND)
-		return sm_err(EX_IOERR, "%s/store.db: delete: %s", p->dir,
-		    gdbm_strerror(e));
-	return 0;
-}
-
-int
-sm_store_del(sm_portal *p, const char *key)
-{
-	int rc;
-
-	if ((rc = sm_store_zero(p, key)) == 0 && (rc = sm_store_sync(p)) == 0)
-		rc = sm_store_remove(p, key);
-	return rc;
-}
-
-int
-sm_store_each(sm_portal *p, const char *prefix,
-    int (*fn)(sm_portal *, const char *, void *), void *arg)
-{
-	size_t plen = strlen(prefix), n = 0, cap = 0, i;
-	char **keys = NULL;
-	datum k, next;
-	int rc = 0;
-
-	k = gdbm_firstkey(p->st->db);
-	while (k.dptr) {
-		if ((size_t)k.dsize >= plen && memcmp(k.dptr, prefix, plen) == 0 &&
-		    !memchr(k.dptr, 0, (size_t)k.dsize)) {
-			if (n == cap) {
-				cap = cap ? 2 * cap : 64;
-				keys = sm_xrealloc(keys, cap * sizeof *keys);
-			}
-			keys[n++] = sm_xstrndup(k.dptr, (size_t)k.dsize);
-		}
-		next = gdbm_nextkey(p->st->db, k);
-		free(k.dptr);
-		k = next;
-	}
-	if (gdbm_errno != GDBM_ITEM_NOT_FOUND && gdbm_errno != GDBM_NO_ERROR)
-		rc = sm_err(EX_IOERR, "%s/store.db: iterate: %s", p->dir,
-		    gdbm_strerror(gdbm_errno));
-	for (i = 0; i < n; i++) {
-		if (rc == 0)
-			rc = fn(p, keys[i], arg);
-		free(keys[i]);
-	}
-	free(keys);
-	return rc;
-}
-
-int
-sm_store_create(const char *path)
-{
-	int fd;
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	GDBM_FILE db;
 
-	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return sm_err(EX_CANTCREAT, "%s: %s", path, strerror(errno));
 	db = gdbm_fd_open(fd, path, 0, GDBM_NEWDB | GDBM_NOLOCK | GDBM_NOMMAP |
 	    GDBM_CLOEXEC | GDBM_CLOERROR, NULL);
 	if (!db)
 		return sm_err(EX_CANTCREAT, "%s: %s", path, gdbm_strerror(gdbm_errno));
-	if (gdbm_sync(db) != 0 || gdbm_close(db) != 0)
-		return sm_err(EX_IOERR, "%s: %s", path, gdbm_strerror(gdbm_errno));
+	*out = db;
 	return 0;
+}
+
+/* Copy 0 made, it becomes copy 1 too, and the control file names it. */
+static int
+finish_create(const char *dir, GDBM_FILE db, const char *c0, int rc)
+{
+	char *c1 = sm_xasprintf("%s/store.1.db", dir);
+
+	if (gdbm_sync(db) != 0 && rc == 0)
+		rc = sm_err(EX_IOERR, "%s: %s", c0, gdbm_strerror(gdbm_errno));
+	if (gdbm_close(db) != 0 && rc == 0)
+		rc = sm_err(EX_IOERR, "%s: %s", c0, gdbm_strerror(gdbm_errno));
+	if (rc == 0 && (rc = file_copy(c0, c1)) == 0 &&
+	    (rc = ctl_create(dir)) == 0)
+		rc = sm_fsync_dir(dir);
+	free(c1);
+	return rc;
+}
+
+/* An empty store in DIR. */
+int
+sm_store_create(const char *dir)
+{
+	char *c0 = sm_xasprintf("%s/store.0.db", dir);
+	GDBM_FILE db;
+	int rc;
+
+	if ((rc = db_create(c0, &db)) == 0)
+		rc = finish_create(dir, db, c0, 0);
+	free(c0);
+	return rc;
 }
 
 /* The store in GDBM's portable dump format (inside a transaction). */
@@ -587,59 +1018,99 @@ int
 sm_store_dump(sm_portal *p, FILE *out)
 {
 	if (gdbm_dump_to_file(p->st->db, out, GDBM_DUMP_FMT_ASCII) != 0)
-		return sm_err(EX_IOERR, "%s/store.db: dump: %s", p->dir,
+		return sm_err(EX_IOERR, "%s/store: dump: %s", p->dir,
 		    gdbm_strerror(gdbm_errno));
 	return 0;
 }
 
-/* Creates the store PATH from a dump. */
+/* A store in DIR from a dump. */
 int
-sm_store_load(const char *path, FILE *in)
+sm_store_load(const char *dir, FILE *in)
 {
+	char *c0 = sm_xasprintf("%s/store.0.db", dir);
 	unsigned long line = 0;
 	GDBM_FILE db;
-	int fd, rc = 0;
+	int rc;
 
-	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return sm_err(EX_CANTCREAT, "%s: %s", path, strerror(errno));
-	db = gdbm_fd_open(fd, path, 0, GDBM_NEWDB | GDBM_NOLOCK | GDBM_NOMMAP |
-	    GDBM_CLOEXEC | GDBM_CLOERROR, NULL);
-	if (!db)
-		return sm_err(EX_CANTCREAT, "%s: %s", path, gdbm_strerror(gdbm_errno));
-	if (gdbm_load_from_file(&db, in, 1, GDBM_META_MASK_MODE |
-	    GDBM_META_MASK_OWNER, &line) != 0)
-		rc = sm_err(EX_DATAERR, "store dump, line %lu: %s", line,
-		    gdbm_strerror(gdbm_errno));
-	if (gdbm_sync(db) != 0 && rc == 0)
-		rc = sm_err(EX_IOERR, "%s: %s", path, gdbm_strerror(gdbm_errno));
-	if (gdbm_close(db) != 0 && rc == 0)
-		rc = sm_err(EX_IOERR, "%s: %s", path, gdbm_strerror(gdbm_errno));
+	if ((rc = db_create(c0, &db)) == 0) {
+		if (gdbm_load_from_file(&db, in, 1, GDBM_META_MASK_MODE |
+		    GDBM_META_MASK_OWNER, &line) != 0)
+			rc = sm_err(EX_DATAERR, "store dump, line %lu: %s", line,
+			    gdbm_strerror(gdbm_errno));
+		rc = finish_create(dir, db, c0, rc);
+	}
+	free(c0);
 	return rc;
 }
 
-/* Gives the space of deleted records back (a write transaction of its
- * own: GDBM rebuilds the file). */
+/*
+ * Gives the space of deleted records back: the good copy's records
+ * into a new file that takes the other copy's place (marked as being
+ * changed, then named good), then the old good copy rebuilt from it.
+ * A write transaction of its own.
+ */
 int
 sm_store_reorganize(sm_portal *p)
 {
-	gdbm_error e;
-	int rc;
+	struct sm_store *s;
+	char *path, *tmp;
+	GDBM_FILE db = NULL;
+	datum k, next;
+	int rc, o;
 
 	if ((rc = sm_store_begin(p, 1)) != 0)
 		return rc;
-	if ((rc = change_begins(p)) != 0) {
-		sm_store_end(p);
-		return rc;
+	s = p->st;
+	o = 1 - s->ctl.good;
+	path = copy_path(p, o);
+	tmp = sm_xasprintf("%s.new", path);
+	unlink(tmp);
+	gdbm_close(s->db);
+	s->db = NULL;
+	if ((rc = db_open(p, s->ctl.good, 0, &s->other)) != 0 ||
+	    (rc = db_create(tmp, &db)) != 0)
+		goto out;
+	for (k = gdbm_firstkey(s->other); k.dptr; k = next) {
+		datum v = gdbm_fetch(s->other, k);
+		if (rc == 0 && (!v.dptr || gdbm_store(db, k, v, GDBM_INSERT) != 0))
+			rc = sm_err(EX_IOERR, "%s: reorganize: %s", tmp,
+			    gdbm_strerror(gdbm_errno));
+		if (v.dptr) {
+			sodium_memzero(v.dptr, (size_t)v.dsize);
+			free(v.dptr);
+		}
+		next = rc ? (datum){ NULL, 0 } : gdbm_nextkey(s->other, k);
+		free(k.dptr);
 	}
-	rc = gdbm_reorganize(p->st->db);
-	e = gdbm_errno;
-	change_ends(p);
-	if (rc != 0) {
-		rc = sm_err(EX_IOERR, "%s/store.db: reorganize: %s", p->dir,
-		    gdbm_strerror(e));
-		sm_store_end(p);
-		return rc;
+	if (rc == 0 && gdbm_errno != GDBM_ITEM_NOT_FOUND &&
+	    gdbm_errno != GDBM_NO_ERROR)
+		rc = sm_err(EX_IOERR, "%s: reorganize: %s", tmp,
+		    gdbm_strerror(gdbm_errno));
+	if (rc == 0 && gdbm_sync(db) != 0)
+		rc = sm_err(EX_IOERR, "%s: %s", tmp, gdbm_strerror(gdbm_errno));
+	gdbm_close(db);
+	db = NULL;
+	if (rc)
+		goto out;
+	/* The new file in the other copy's place, then named good; then
+	 * the old good copy made again from it. */
+	if ((rc = ctl_write(p, s->ctlfd, &s->ctl, s->ctl.good, 1, 1)) != 0)
+		goto out;
+	if (rename(tmp, path) < 0) {
+		rc = sm_err(EX_IOERR, "%s: %s", path, strerror(errno));
+		goto out;
 	}
-	return sm_store_commit(p);
+	if ((rc = sm_fsync_dir(p->dir)) != 0 ||
+	    (rc = ctl_write(p, s->ctlfd, &s->ctl, o, 1, 1)) != 0)
+		goto out;
+	if (rebuild(p, o, 1 - o, NULL) == 0)
+		ctl_write(p, s->ctlfd, &s->ctl, o, 0, 0);
+out:
+	if (rc)
+		unlink(tmp);
+	free(path);
+	free(tmp);
+	s->dirty = 0;
+	store_free(p);
+	return rc;
 }

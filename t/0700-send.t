@@ -75,38 +75,10 @@ content_free() {
 }
 # A small helper against the store (GDBM, from libgdbm-dev, which the
 # build needs anyway): "keys PREFIX" lists keys.
-cat >poke.c <<'EOF'
-#include <gdbm.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-int
-main(int argc, char **argv)
-{
-	GDBM_FILE db;
-	datum k, next;
-	size_t n;
-
-	if (argc != 4 || strcmp(argv[2], "keys") != 0)
-		return 64;
-	if (!(db = gdbm_open(argv[1], 0, GDBM_READER, 0600, NULL)))
-		return 66;
-	n = strlen(argv[3]);
-	for (k = gdbm_firstkey(db); k.dptr; k = next) {
-		if ((size_t)k.dsize >= n && memcmp(k.dptr, argv[3], n) == 0)
-			printf("%.*s\n", k.dsize, k.dptr);
-		next = gdbm_nextkey(db, k);
-		free(k.dptr);
-	}
-	gdbm_close(db);
-	return 0;
-}
-EOF
-poke=
-${CC:-cc} -o poke poke.c -lgdbm 2>/dev/null && poke=./poke
+poke=$SMAIL_BUILD/helpers/poke
 # msg_records: how many messages the store holds (header records).
 msg_records() {
-	if [ -n "$poke" ]; then $poke "$SMAIL_DIR/store.db" keys m: | wc -l | tr -d ' '
+	if [ -n "$poke" ]; then $poke keys m: | wc -l | tr -d ' '
 	else echo '?'; fi
 }
 # nothing_stored DESC: no message record, no notification, no inbox

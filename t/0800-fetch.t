@@ -26,64 +26,9 @@ date_of() { smail-inbox --user "$1" 2>/dev/null | awk -F '\t' -v id="$2" '$1 == 
 size() { wc -c <"$1" | tr -d ' '; }
 # The store, through GDBM (libgdbm-dev is a build dependency):
 # "keys PREFIX" lists keys; "flip KEY OFFSET|mid" changes one byte.
-cat >poke.c <<'EOF'
-#include <gdbm.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-int
-main(int argc, char **argv)
-{
-	GDBM_FILE db;
-	datum k, v, next;
-	size_t n;
-	long off;
-	int rc = 0;
-
-	if (argc < 4)
-		return 64;
-	db = gdbm_open(argv[1], 0, strcmp(argv[2], "keys") == 0 ? GDBM_READER :
-	    GDBM_WRITER, 0600, NULL);
-	if (!db) {
-		fprintf(stderr, "%s: %s\n", argv[1], gdbm_strerror(gdbm_errno));
-		return 66;
-	}
-	if (strcmp(argv[2], "keys") == 0) {
-		n = strlen(argv[3]);
-		for (k = gdbm_firstkey(db); k.dptr; k = next) {
-			if ((size_t)k.dsize >= n && memcmp(k.dptr, argv[3], n) == 0)
-				printf("%.*s\n", k.dsize, k.dptr);
-			next = gdbm_nextkey(db, k);
-			free(k.dptr);
-		}
-	} else if (strcmp(argv[2], "flip") == 0 && argc == 5) {
-		k.dptr = argv[3];
-		k.dsize = (int)strlen(argv[3]);
-		v = gdbm_fetch(db, k);
-		if (!v.dptr) {
-			fprintf(stderr, "%s: no such key\n", argv[3]);
-			rc = 66;
-		} else {
-			off = strcmp(argv[4], "mid") == 0 ? v.dsize / 2 : atol(argv[4]);
-			if (off < 0 || off >= v.dsize)
-				rc = 65;
-			else {
-				v.dptr[off] ^= 0x01;
-				if (gdbm_store(db, k, v, GDBM_REPLACE) != 0)
-					rc = 74;
-			}
-			free(v.dptr);
-		}
-	} else
-		rc = 64;
-	gdbm_close(db);
-	return rc;
-}
-EOF
-poke=
-${CC:-cc} -o poke poke.c -lgdbm 2>/dev/null && poke=$scratch/poke
-keys() { $poke "$SMAIL_DIR/store.db" keys "$1" | wc -l | tr -d ' '; }
-flip() { $poke "$SMAIL_DIR/store.db" flip "$1" "$2"; }
+poke=$SMAIL_BUILD/helpers/poke
+keys() { $poke keys "$1" | wc -l | tr -d ' '; }
+flip() { $poke flip "$1" "$2"; }
 skip() { ok "# SKIP $1"; }
 
 # Content to look for later where it must not be.

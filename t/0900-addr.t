@@ -44,38 +44,9 @@ header() { sed -n "1,/^\$/s/^$2: //p" "$1"; }
 nl_sorted() { printf '%s\n' "$@" | LC_ALL=C sort; }
 
 # Message records in the store, counted with a small GDBM reader.
-cat >count.c <<'EOF'
-#include <gdbm.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-/* count DB PREFIX: how many keys start with PREFIX */
-int
-main(int argc, char **argv)
-{
-	GDBM_FILE db;
-	datum k, n;
-	long c = 0;
-	size_t l;
-
-	if (argc != 3 || !(db = gdbm_open(argv[1], 0, GDBM_READER, 0, NULL)))
-		return 2;
-	l = strlen(argv[2]);
-	for (k = gdbm_firstkey(db); k.dptr; k = n) {
-		if ((size_t)k.dsize >= l && memcmp(k.dptr, argv[2], l) == 0)
-			c++;
-		n = gdbm_nextkey(db, k);
-		free(k.dptr);
-	}
-	gdbm_close(db);
-	printf("%ld\n", c);
-	return 0;
-}
-EOF
-counter=
-${CC:-cc} -o count count.c -lgdbm 2>/dev/null && counter=./count
+counter=$SMAIL_BUILD/helpers/poke
 msg_records() {
-	if [ -n "$counter" ]; then $counter "$SMAIL_DIR/store.db" m:; else echo '?'; fi
+	if [ -n "$counter" ]; then $counter count m:; else echo '?'; fi
 }
 # mark / nothing_sent DESC: no message record, no notification and no
 # inbox entry since mark.

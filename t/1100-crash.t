@@ -75,6 +75,36 @@ check_ok() {
 	[ "$_got" -eq 0 ] || diag <out
 }
 
+# ctl good|busy: what the store's control file says (the newer of its
+# two slots that checks); ctl mark: makes it say that the copy that is
+# not the good one is being changed, as a kill in a transaction leaves
+# it.
+cat >ctl.py <<'EOF'
+import hashlib, sys
+path = sys.argv[1]
+data = bytearray(open(path, "rb").read())
+key = b"smail-store-ctl-v1"
+def slot(i):
+    s = data[i * 4096:i * 4096 + 48]
+    if s[:4] != b"SMC1" or hashlib.blake2b(bytes(s[:16]), digest_size=32,
+            key=key).digest() != bytes(s[16:48]):
+        return None
+    return int.from_bytes(s[4:12], "big"), s[12], s[13]
+slots = [x for x in (slot(0), slot(1)) if x]
+seq, good, busy = max(slots)
+if sys.argv[2] == "good":
+    print(good)
+elif sys.argv[2] == "busy":
+    print(busy)
+elif sys.argv[2] == "mark":
+    seq += 1
+    s = b"SMC1" + seq.to_bytes(8, "big") + bytes([good, 1, 0, 0])
+    s += hashlib.blake2b(s, digest_size=32, key=key).digest()
+    data[(seq % 2) * 4096:(seq % 2) * 4096 + 48] = s
+    open(path, "r+b").write(data)
+EOF
+ctl() { "$PYTHON" ctl.py "$SMAIL_DIR/store.ctl" "$1"; }
+
 T=$(printf '\t')
 A=alice@agency.gov B=bob@partner.example
 PWA='Kite#Zebra42x' PWB='Tulip&River77q'
@@ -167,19 +197,20 @@ while [ $r -lt $rounds ]; do
 	r=$((r + 1))
 	killrun "$span" send.$r /dev/null smail-send -u $A -b manifest
 	[ "$krc" -eq 137 ] && killed=$((killed + 1))
-	grep -q 'recovered after a crash' send.$r.err && recovered=$((recovered + 1))
+	grep -q 'rebuilt from' send.$r.err && recovered=$((recovered + 1))
 	ended_ok "send -b round $r: $(how), $(grep -c . send.$r.out) ids printed" send.$r.err
-	# A kill inside a GDBM call leaves the lock file's first byte '1':
-	# the next writer rebuilds the store before it writes.  Every other
-	# time, a login (a writer) does that here, not killed; otherwise
-	# the next round's send does it, and may be killed in the middle.
-	if [ "$(head -c 1 "$SMAIL_DIR/lock")" = 1 ]; then
+	# A kill in the middle of a transaction leaves the copy of the store
+	# it was changing marked as such: the next writer rebuilds that copy
+	# from the good one before it writes.  Every other time, a login (a
+	# writer) does that here, not killed; otherwise the next round's
+	# send does it, and may be killed in the middle.
+	if [ "$(ctl busy)" = 1 ]; then
 		cut=$((cut + 1))
 		if [ $((cut % 2)) -eq 1 ]; then
 			smail-register --login --password-file pw.$A $A \
 			    >/dev/null 2>rebuild.$r.err
-			same "round $r: a login rebuilds the store the kill cut short" \
-				"0 1" "$? $(grep -c 'recovered after a crash' rebuild.$r.err)"
+			same "round $r: a login rebuilds the copy the kill cut short" \
+				"0 1" "$? $(grep -c 'rebuilt from store\.[01]\.db (a change to it was cut short; nothing lost)' rebuild.$r.err)"
 		fi
 	fi
 	# A line printed without its newline would be half an id: ignore it.
@@ -195,8 +226,8 @@ while [ $r -lt $rounds ]; do
 	same "round $r: every printed line is ID<TAB>RCPTS" "" \
 		"$(grep -Ev "^[A-Za-z0-9_][A-Za-z0-9_-]*$T$B\$" send.$r.whole)"
 done
-echo "# $killed of $rounds runs killed, $cut inside a GDBM call;" \
-	"$recovered sends found the store needing recovery"
+echo "# $killed of $rounds runs killed, $cut in the middle of a transaction;" \
+	"$recovered sends rebuilt a copy first"
 check "most runs were killed mid-way" test "$killed" -ge $((rounds / 2))
 np=$(wc -l <printed | tr -d ' ')
 check "ids were printed ($np)" test "$np" -gt 0
@@ -469,12 +500,12 @@ rm -f relay.bg
 took "smail-admin flush"
 
 # ====================================================================
-# 7. A GDBM call cut short, by hand: the lock file's first byte says so
+# 7. A transaction cut short, by hand: the control file says so
 # ====================================================================
-# The kills above land inside a GDBM call only now and then; here the
-# state such a kill leaves is made by hand: the mark, and a temporary
-# copy left by a recovery that was itself killed.
-section "a store call cut short"
+# The state a kill in the middle of a transaction leaves, made by hand:
+# the copy that is not the good one marked as being changed, garbled in
+# the middle, and a half copy left by a rebuild that was itself killed.
+section "a transaction cut short"
 new_portal
 add_user $A "$PWA"
 add_user $B "$PWB"
@@ -482,21 +513,26 @@ login $A pw.$A
 login $B pw.$B
 echo one | smail-send -u $A -s One $B >one.id 2>/dev/null
 echo two | smail-send -u $A -s Two $B >two.id 2>/dev/null
-same "the lock file says no call was cut short" 0 "$(head -c 1 "$SMAIL_DIR/lock")"
-printf 1 | dd of="$SMAIL_DIR/lock" conv=notrunc 2>/dev/null
-(umask 077; printf 'half a copy' >"$SMAIL_DIR/store.db.Xy12Zq")
-check_ok "a reader (smail-admin check) reads the store as it is"
-err_has "and says the next writer rebuilds it" \
-	'a write to the store was cut short; the next command that writes rebuilds'
-same "and leaves the rebuild to the next writer" 1 "$(head -c 1 "$SMAIL_DIR/lock")"
+same "the control file says no change is under way" 0 "$(ctl busy)"
+g=$(ctl good)
+o=$((1 - g))
+ctl mark
+head -c 8192 /dev/urandom | dd of="$SMAIL_DIR/store.$o.db" bs=4096 seek=2 \
+	conv=notrunc 2>/dev/null
+(umask 077; printf 'half a copy' >"$SMAIL_DIR/store.$o.db.new")
+check_ok "a reader (smail-admin check) reads the good copy"
+err_has "and says the next writer rebuilds the other" \
+	'a change to the store was cut short; the next command that writes rebuilds'
+same "and leaves the rebuild to the next writer" 1 "$(ctl busy)"
 echo three | smail-send -u $A -s Three $B >three.id 2>err
-same "the next writer rebuilds the store, then sends" "0 1" \
-	"$? $(grep -c 'recovered after a crash ([0-9]* records, none lost)' err)"
-same "the mark is cleared" 0 "$(head -c 1 "$SMAIL_DIR/lock")"
-same "the temporary copy is gone" "" "$(ls "$SMAIL_DIR" | grep '^store\.db\.')"
+same "the next writer rebuilds the copy, then sends" "0 1" \
+	"$? $(grep -c "store.$o.db rebuilt from store.$g.db (a change to it was cut short; nothing lost)" err)"
+same "nothing is marked any more" 0 "$(ctl busy)"
+same "the half copy and the damaged file are gone" "" \
+	"$(ls "$SMAIL_DIR" | grep '^store\.[01]\.db\.')"
 cat one.id two.id three.id | cut -f1 >ids
 run 0 "the three messages read" smail-fetch -u $B - <ids
 same "all three" 3 "$(grep -c '^Subject: ' out)"
 check_ok "check passes after the rebuild"
-took "a store call cut short"
+took "a transaction cut short"
 done_testing

@@ -36,36 +36,8 @@ iso='[0-9]{4}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9]Z'
 skip() { ok "# SKIP $1"; }
 # The store, through GDBM (libgdbm-dev is a build dependency):
 # "keys PREFIX" lists keys.
-cat >poke.c <<'EOF'
-#include <gdbm.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-int
-main(int argc, char **argv)
-{
-	GDBM_FILE db;
-	datum k, next;
-	size_t n;
-
-	if (argc != 4 || strcmp(argv[2], "keys") != 0)
-		return 64;
-	if (!(db = gdbm_open(argv[1], 0, GDBM_READER, 0600, NULL)))
-		return 66;
-	n = strlen(argv[3]);
-	for (k = gdbm_firstkey(db); k.dptr; k = next) {
-		if ((size_t)k.dsize >= n && memcmp(k.dptr, argv[3], n) == 0)
-			printf("%.*s\n", k.dsize, k.dptr);
-		next = gdbm_nextkey(db, k);
-		free(k.dptr);
-	}
-	gdbm_close(db);
-	return 0;
-}
-EOF
-poke=
-${CC:-cc} -o poke poke.c -lgdbm 2>/dev/null && poke=$scratch/poke
-keys() { $poke "$SMAIL_DIR/store.db" keys "$1" | wc -l | tr -d ' '; }
+poke=$SMAIL_BUILD/helpers/poke
+keys() { $poke keys "$1" | wc -l | tr -d ' '; }
 # records ID: how many m:, c:, k:, r: and R: records message ID has.
 records() { echo "$(keys "m:$1") $(keys "c:$1:") $(keys "k:$1:") $(keys "r:$1") $(keys "R:$1")"; }
 size() { wc -c <"$1" | tr -d ' '; }
@@ -303,12 +275,12 @@ smail-inbox --user $A -d "$DJ" 2>/dev/null
 head -c 2097152 /dev/urandom >big.bin
 send -s 'Large one' -a big.bin -m body.txt $B $C
 MB=$id
-s_big=$(size "$SMAIL_DIR/store.db")
+s_big=$(size "$SMAIL_DIR/store.0.db")
 check "the store holds the 2 MiB attachment ($s_big bytes)" test "$s_big" -gt 2097152
 run 0 "bob deletes the large message" smail-inbox --user $B -d "$MB"
 run 0 "carol, the last holder, too" smail-inbox --user $C -d "$MB"
 run 0 "smail-admin purge" smail-admin purge
-s_after=$(size "$SMAIL_DIR/store.db")
+s_after=$(size "$SMAIL_DIR/store.0.db")
 check "the store shrank by the attachment ($s_big -> $s_after bytes)" \
 	test "$s_after" -lt $((s_big - 2000000))
 if [ -n "$poke" ]; then

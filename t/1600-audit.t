@@ -22,65 +22,8 @@ iso='[0-9]{4}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9]Z'
 # The store, through GDBM (libgdbm-dev is a build dependency):
 # "keys PREFIX" lists keys, "del KEY" deletes one, "flip KEY OFFSET|mid"
 # changes one byte of a record.
-cat >poke.c <<'EOF'
-#include <gdbm.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-int
-main(int argc, char **argv)
-{
-	GDBM_FILE db;
-	datum k, v, next;
-	size_t n;
-	long off;
-	int rc = 0;
-
-	if (argc < 4)
-		return 64;
-	db = gdbm_open(argv[1], 0, strcmp(argv[2], "keys") == 0 ? GDBM_READER :
-	    GDBM_WRITER, 0600, NULL);
-	if (!db) {
-		fprintf(stderr, "%s: %s\n", argv[1], gdbm_strerror(gdbm_errno));
-		return 66;
-	}
-	k.dptr = argv[3];
-	k.dsize = (int)strlen(argv[3]);
-	if (strcmp(argv[2], "keys") == 0) {
-		n = strlen(argv[3]);
-		for (k = gdbm_firstkey(db); k.dptr; k = next) {
-			if ((size_t)k.dsize >= n && memcmp(k.dptr, argv[3], n) == 0)
-				printf("%.*s\n", k.dsize, k.dptr);
-			next = gdbm_nextkey(db, k);
-			free(k.dptr);
-		}
-	} else if (strcmp(argv[2], "del") == 0) {
-		if (gdbm_delete(db, k) != 0)
-			rc = 66;
-	} else if (strcmp(argv[2], "flip") == 0 && argc == 5) {
-		v = gdbm_fetch(db, k);
-		if (!v.dptr)
-			rc = 66;
-		else {
-			off = strcmp(argv[4], "mid") == 0 ? v.dsize / 2 : atol(argv[4]);
-			if (off < 0 || off >= v.dsize)
-				rc = 65;
-			else {
-				v.dptr[off] ^= 0x01;
-				if (gdbm_store(db, k, v, GDBM_REPLACE) != 0)
-					rc = 74;
-			}
-			free(v.dptr);
-		}
-	} else
-		rc = 64;
-	gdbm_close(db);
-	return rc;
-}
-EOF
-poke=
-${CC:-cc} -o poke poke.c -lgdbm 2>/dev/null && poke=$scratch/poke
-db() { $poke "$SMAIL_DIR/store.db" "$@"; }
+poke=$SMAIL_BUILD/helpers/poke
+db() { $poke "$@"; }
 
 # --- the series ---
 subj='Audit subject Marmoset' body='Audit body Gharial'

@@ -95,38 +95,9 @@ mk() { "$PYTHON" mk.py "$@"; }
 
 # Message records in the store, counted through GDBM (libgdbm-dev is a
 # build dependency).
-cat >count.c <<'EOF'
-#include <gdbm.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-/* count DB PREFIX: how many keys start with PREFIX */
-int
-main(int argc, char **argv)
-{
-	GDBM_FILE db;
-	datum k, n;
-	long c = 0;
-	size_t l;
-
-	if (argc != 3 || !(db = gdbm_open(argv[1], 0, GDBM_READER, 0, NULL)))
-		return 2;
-	l = strlen(argv[2]);
-	for (k = gdbm_firstkey(db); k.dptr; k = n) {
-		if ((size_t)k.dsize >= l && memcmp(k.dptr, argv[2], l) == 0)
-			c++;
-		n = gdbm_nextkey(db, k);
-		free(k.dptr);
-	}
-	gdbm_close(db);
-	printf("%ld\n", c);
-	return 0;
-}
-EOF
-counter=
-${CC:-cc} -o count count.c -lgdbm 2>/dev/null && counter=./count
+counter=$SMAIL_BUILD/helpers/poke
 msg_records() {
-	if [ -n "$counter" ]; then $counter "$SMAIL_DIR/store.db" m:; else echo '?'; fi
+	if [ -n "$counter" ]; then $counter count m:; else echo '?'; fi
 }
 # mark / nothing_stored DESC: since mark, no message record, no
 # notification, no inbox entry, no line in alice's delivery record and
