@@ -10,6 +10,7 @@
  *                              middle one without OFFSET, or "mid")
  *   poke del KEY               a record removed
  *   poke get KEY               a record's value, in hex
+ *   poke dump PREFIX           KEY<TAB>HEX for every record under PREFIX
  */
 #include <stdlib.h>
 #include <string.h>
@@ -21,14 +22,30 @@ struct seen {
 	unsigned long n;
 };
 
+static void
+hex(const unsigned char *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		printf("%02x", v[i]);
+	printf("\n");
+}
+
 static int
 each(sm_portal *p, const char *key, void *arg)
 {
 	struct seen *s = arg;
+	unsigned char *v;
+	size_t n;
 
-	(void)p;
 	if (strcmp(s->op, "keys") == 0)
 		printf("%s\n", key);
+	else if (strcmp(s->op, "dump") == 0 && sm_store_get(p, key, &v, &n) == 0) {
+		printf("%s\t", key);
+		hex(v, n);
+		free(v);
+	}
 	s->n++;
 	return 0;
 }
@@ -49,7 +66,8 @@ main(int argc, char **argv)
 		return rc;
 	if ((rc = sm_store_begin(p, write)) != 0)
 		goto out;
-	if (strcmp(argv[1], "keys") == 0 || strcmp(argv[1], "count") == 0) {
+	if (strcmp(argv[1], "keys") == 0 || strcmp(argv[1], "count") == 0 ||
+	    strcmp(argv[1], "dump") == 0) {
 		struct seen s = { argv[1], 0 };
 		rc = sm_store_each(p, argv[2], each, &s);
 		if (rc == 0 && strcmp(argv[1], "count") == 0)
@@ -61,10 +79,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "poke: %s: no such key\n", argv[2]);
 		rc = EX_NOINPUT;
 	} else if (rc == 0 && strcmp(argv[1], "get") == 0) {
-		size_t i;
-		for (i = 0; i < n; i++)
-			printf("%02x", v[i]);
-		printf("\n");
+		hex(v, n);
 		free(v);
 	} else if (rc == 0 && strcmp(argv[1], "flip") == 0) {
 		long off = argc < 4 || strcmp(argv[3], "mid") == 0 ? (long)(n / 2) :
