@@ -45,6 +45,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			sm_index_sort(&ix);
 			sm_index_free(&ix);
 		}
+		memset(&ix, 0, sizeof ix);
+		if (sm_index_head_decode(&ix, v, n) == 0)
+			sm_index_free(&ix);
 		break;
 	}
 	case 4: {

@@ -131,6 +131,66 @@ check_message(sm_portal *p, const char *id, struct report *r)
 }
 
 /* "q:ADDR", "S:ADDR" or "r:ID": newline-separated lists. */
+/*
+ * An index's head "X:ADDR" must decode and name segments that exist; a
+ * segment "X:ADDR:N" must be of an encrypted record's size, and named
+ * by its head (an unnamed one is a harmless leftover, for purge).
+ */
+static void
+check_index(sm_portal *p, const char *k, const struct keys *all,
+    struct report *r)
+{
+	const char *colon = strchr(k + 2, ':');
+	char *addr = colon ? sm_xstrndup(k + 2, (size_t)(colon - k - 2)) :
+	    sm_xstrdup(k + 2), *a = sm_xasprintf("acct:%s", addr);
+	unsigned char *v;
+	size_t n, i;
+
+	if (!has(all, a))
+		problem(r, k, "belongs to no account");
+	free(a);
+	if (sm_store_get(p, k, &v, &n) != 0) {
+		free(addr);
+		return;
+	}
+	if (colon) {
+		char *head = sm_xasprintf("%c:%s", k[0], addr);
+		struct sm_index ix;
+		unsigned char *hv;
+		size_t hn;
+		int named = 0;
+		if (n < 24 + 16)
+			problem(r, k, "too short to be an encrypted record");
+		memset(&ix, 0, sizeof ix);
+		if (sm_store_get(p, head, &hv, &hn) == 0) {
+			if (sm_index_head_decode(&ix, hv, hn) == 0)
+				for (i = 0; i < ix.nseg; i++)
+					named |= strtoul(colon + 1, NULL, 10) ==
+					    ix.seg[i].no;
+			free(hv);
+		}
+		if (!named)
+			r->notes++;
+		sm_index_free(&ix);
+		free(head);
+	} else {
+		struct sm_index ix;
+		memset(&ix, 0, sizeof ix);
+		if (sm_index_head_decode(&ix, v, n) < 0)
+			problem(r, k, "the index's head is damaged");
+		for (i = 0; i < ix.nseg; i++) {
+			char *seg = sm_xasprintf("%s:%u", k, (unsigned)ix.seg[i].no);
+			if (!has(all, seg))
+				problem(r, k, "names segment %u, which is missing",
+				    (unsigned)ix.seg[i].no);
+			free(seg);
+		}
+		sm_index_free(&ix);
+	}
+	free(v);
+	free(addr);
+}
+
 static void
 check_list(sm_portal *p, const char *key, const struct keys *all,
     struct report *r, int ids)
@@ -289,6 +349,8 @@ sm_check(sm_portal *p, FILE *out, unsigned *nbad, unsigned *nmsg)
 			if (!has(&all, m))
 				r.notes++;
 			free(m);
+		} else if (strncmp(k, "X:", 2) == 0 || strncmp(k, "Y:", 2) == 0) {
+			check_index(p, k, &all, &r);
 		} else if (strncmp(k, "x:", 2) == 0 || strncmp(k, "y:", 2) == 0 ||
 		    strncmp(k, "b:", 2) == 0 || strncmp(k, "sess:", 5) == 0) {
 			/* Encrypted under keys check does not have: their form only. */

@@ -4,11 +4,17 @@
  * A sender cannot write into a recipient's encrypted index (it has
  * only the recipient's public key), so delivery appends the message id
  * to the recipient's queue "q:ADDR" (ids only, no content).  The
- * recipient's next command folds the queue into its index "x:ADDR"
- * (drafts: "y:ADDR"): one sealed box opened per message, once, after
+ * recipient's next command folds the queue into its index (drafts:
+ * their own index): one sealed box opened per message, once, after
  * which the entry, with the message's content key, date, sender and
  * subject, lives encrypted under a subkey of the account's keys.
- * Listing a large inbox is then one decryption, not one per message.
+ * Listing a large inbox is then one decryption per segment of 128
+ * entries, not one per message.  The index is the head record "X:ADDR"
+ * ("Y:ADDR" for drafts), which names its segments, and the segments
+ * "X:ADDR:N", each sealed on its own: a new message, a read mark or a
+ * delete rewrites the segments it touches, never the whole index.  (An
+ * index written before segments is one record, "x:ADDR"; the first save
+ * turns it into segments.)
  * "r:ID" lists the accounts that still hold message ID; when the last
  * one lets go, the message's records are wiped.
  */
@@ -34,6 +40,7 @@ sm_index_free(struct sm_index *ix)
 	if (ix->v)
 		sodium_memzero(ix->v, ix->cap * sizeof *ix->v);
 	free(ix->v);
+	free(ix->seg);
 	memset(ix, 0, sizeof *ix);
 }
 
@@ -53,7 +60,15 @@ sm_index_add(struct sm_index *ix)
 		ix->cap = cap;
 	}
 	memset(&ix->v[ix->n], 0, sizeof ix->v[0]);
+	ix->v[ix->n].seg = -1;
 	return &ix->v[ix->n++];
+}
+
+void
+sm_index_touch(struct sm_index *ix, struct sm_entry *e)
+{
+	if (e->seg >= 0 && (size_t)e->seg < ix->nseg)
+		ix->seg[e->seg].dirty = 1;
 }
 
 struct sm_entry *
@@ -72,6 +87,7 @@ sm_index_drop(struct sm_index *ix, struct sm_entry *e)
 {
 	size_t i = (size_t)(e - ix->v);
 
+	sm_index_touch(ix, e);
 	free(e->from);
 	free(e->subject);
 	free(e->to);
@@ -80,10 +96,25 @@ sm_index_drop(struct sm_index *ix, struct sm_entry *e)
 	sodium_memzero(&ix->v[ix->n], sizeof ix->v[0]);
 }
 
+/* The one-record index of before segments ("x:ADDR", "y:ADDR"). */
 static char *
-index_key(int which, const char *canon)
+legacy_key(int which, const char *canon)
 {
 	return sm_xasprintf("%c:%s", which, canon);
+}
+
+/* The head "X:ADDR" and segment N "X:ADDR:N" ('Y' for drafts). */
+static char *
+head_key(int which, const char *canon)
+{
+	return sm_xasprintf("%c:%s", which == 'x' ? 'X' : 'Y', canon);
+}
+
+static char *
+seg_key(int which, const char *canon, uint32_t no)
+{
+	return sm_xasprintf("%c:%s:%u", which == 'x' ? 'X' : 'Y', canon,
+	    (unsigned)no);
 }
 
 static void
@@ -183,57 +214,258 @@ index_ad(sm_buf *ad, int which, const char *canon)
 	sm_buf_puts(ad, canon);
 }
 
-int
-sm_index_load(sm_portal *p, const struct sm_ident *id, int which,
-    struct sm_index *ix)
+/* A segment's additional data binds its number too: segments cannot
+ * be swapped. */
+static void
+seg_ad(sm_buf *ad, int which, const char *canon, uint32_t no)
 {
-	char *key = index_key(which, id->canon);
-	unsigned char *v, k[32];
-	sm_buf ad = { 0 }, plain = { 0 };
-	size_t n;
+	index_ad(ad, which, canon);
+	sm_buf_putc(ad, 0);
+	sm_buf_printf(ad, "%u", (unsigned)no);
+}
+
+#define HEAD_MAGIC "SMXH"
+
+static uint32_t
+get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+static void
+put32(sm_buf *b, uint32_t v)
+{
+	unsigned char x[4] = { v >> 24, v >> 16, v >> 8, v };
+
+	sm_buf_put(b, x, 4);
+}
+
+int
+sm_index_head_decode(struct sm_index *ix, const unsigned char *v, size_t n)
+{
+	size_t i, count;
+
+	if (n < 12 || memcmp(v, HEAD_MAGIC, 4) != 0)
+		return -1;
+	ix->next = get32(v + 4);
+	count = get32(v + 8);
+	if (n != 12 + 4 * count || count > (1u << 24))
+		return -1;
+	ix->seg = sm_xcalloc(count ? count : 1, sizeof *ix->seg);
+	for (i = 0; i < count; i++) {
+		ix->seg[i].no = get32(v + 12 + 4 * i);
+		/* Ascending, and below the next number. */
+		if (ix->seg[i].no >= ix->next ||
+		    (i && ix->seg[i].no <= ix->seg[i - 1].no)) {
+			free(ix->seg);
+			ix->seg = NULL;
+			return -1;
+		}
+	}
+	ix->nseg = count;
+	return 0;
+}
+
+static void
+head_encode(sm_buf *b, const struct sm_index *ix)
+{
+	size_t i;
+
+	sm_buf_put(b, HEAD_MAGIC, 4);
+	put32(b, ix->next);
+	put32(b, (uint32_t)ix->nseg);
+	for (i = 0; i < ix->nseg; i++)
+		put32(b, ix->seg[i].no);
+}
+
+/* Opens a sealed index record (a segment, or the one-record form)
+ * and adds its entries to IX as segment SEG. */
+static int
+open_entries(struct sm_index *ix, const unsigned char k[32], const sm_buf *ad,
+    const unsigned char *v, size_t n, int seg)
+{
+	sm_buf plain = { 0 };
+	struct sm_index part;
+	size_t i;
 	int rc;
 
-	memset(ix, 0, sizeof *ix);
-	rc = sm_store_get(p, key, &v, &n);
-	free(key);
-	if (rc == 1)
-		return 0;
-	if (rc)
-		return rc;
-	sm_account_subkey(k, id->keys, "smail-index-v1");
-	index_ad(&ad, which, id->canon);
-	rc = sm_aead_open(&plain, k, ad.p, ad.len, v, n);
-	sodium_memzero(k, sizeof k);
-	free(v);
-	sm_buf_free(&ad);
+	rc = sm_aead_open(&plain, k, ad->p, ad->len, v, n);
 	if (rc == 0)
-		rc = sm_index_decode(ix, plain.p, plain.len);
+		rc = sm_index_decode(&part, plain.p, plain.len);
 	sm_buf_free(&plain);
 	if (rc)
-		return sm_err(EX_DATAERR, "%s: the %s index is damaged", id->addr,
-		    which == 'x' ? "message" : "draft");
+		return -1;
+	for (i = 0; i < part.n; i++) {
+		struct sm_entry *e = sm_index_add(ix);
+		*e = part.v[i];
+		e->seg = seg;
+	}
+	/* The strings moved to IX. */
+	sodium_memzero(part.v, part.cap * sizeof *part.v);
+	free(part.v);
 	return 0;
 }
 
 int
-sm_index_save(sm_portal *p, const struct sm_ident *id, int which,
-    const struct sm_index *ix)
+sm_index_load(sm_portal *p, const struct sm_ident *id, int which,
+    struct sm_index *ix)
 {
-	char *key = index_key(which, id->canon);
-	unsigned char k[32];
-	sm_buf ad = { 0 }, plain = { 0 }, sealed = { 0 };
+	char *key = head_key(which, id->canon);
+	unsigned char *v, k[32];
+	sm_buf ad = { 0 };
+	size_t n, i;
 	int rc;
 
-	encode(&plain, ix);
+	memset(ix, 0, sizeof *ix);
 	sm_account_subkey(k, id->keys, "smail-index-v1");
-	index_ad(&ad, which, id->canon);
-	sm_aead_seal(&sealed, k, ad.p, ad.len, plain.p, plain.len);
-	sodium_memzero(k, sizeof k);
-	rc = sm_store_put(p, key, sealed.p, sealed.len);
+	rc = sm_store_get(p, key, &v, &n);
 	free(key);
+	if (rc == 0) {
+		rc = sm_index_head_decode(ix, v, n) < 0 ? -1 : 0;
+		free(v);
+		for (i = 0; rc == 0 && i < ix->nseg; i++) {
+			key = seg_key(which, id->canon, ix->seg[i].no);
+			rc = sm_store_get(p, key, &v, &n);
+			free(key);
+			if (rc) {
+				rc = rc == 1 ? -1 : rc;
+				break;
+			}
+			ad.len = 0;
+			seg_ad(&ad, which, id->canon, ix->seg[i].no);
+			rc = open_entries(ix, k, &ad, v, n, (int)i);
+			free(v);
+		}
+	} else if (rc == 1) {
+		/* No segments yet: the one-record form, or nothing. */
+		key = legacy_key(which, id->canon);
+		rc = sm_store_get(p, key, &v, &n);
+		free(key);
+		if (rc == 0) {
+			index_ad(&ad, which, id->canon);
+			rc = open_entries(ix, k, &ad, v, n, -1);
+			ix->legacy = 1;
+			free(v);
+		} else if (rc == 1)
+			rc = 0;
+	}
+	sodium_memzero(k, sizeof k);
+	sm_buf_free(&ad);
+	if (rc) {
+		sm_index_free(ix);
+		return rc < 0 ? sm_err(EX_DATAERR, "%s: the %s index is damaged",
+		    id->addr, which == 'x' ? "message" : "draft") : rc;
+	}
+	return 0;
+}
+
+/* The entries of segment SEG, sealed. */
+static void
+seal_segment(const struct sm_index *ix, int seg, const unsigned char k[32],
+    int which, const char *canon, sm_buf *out)
+{
+	struct sm_index part = { 0 };
+	sm_buf ad = { 0 }, plain = { 0 };
+	size_t i;
+
+	for (i = 0; i < ix->n; i++)
+		if (ix->v[i].seg == seg)
+			*sm_index_add(&part) = ix->v[i];
+	encode(&plain, &part);
+	seg_ad(&ad, which, canon, ix->seg[seg].no);
+	sm_aead_seal(out, k, ad.p, ad.len, plain.p, plain.len);
+	/* PART borrowed IX's strings. */
+	sodium_memzero(part.v, part.cap * sizeof *part.v);
+	free(part.v);
 	sm_buf_free(&ad);
 	sm_buf_free(&plain);
-	sm_buf_free(&sealed);
+}
+
+/*
+ * Writes what changed: new entries fill the last segment, then new
+ * ones; a segment that changed is written again, one left empty goes;
+ * the head when the list of segments changed.  IX stays usable.
+ */
+int
+sm_index_save(sm_portal *p, const struct sm_ident *id, int which,
+    struct sm_index *ix)
+{
+	size_t *count = sm_xcalloc(ix->nseg + ix->n + 1, sizeof *count);
+	size_t i, j, nseg = ix->nseg;
+	int rc = 0, headchanged = ix->legacy, last = nseg ? (int)nseg - 1 : -1;
+	unsigned char k[32];
+	char *key;
+
+	for (i = 0; i < ix->n; i++)
+		if (ix->v[i].seg >= 0 && (size_t)ix->v[i].seg < nseg)
+			count[ix->v[i].seg]++;
+		else
+			ix->v[i].seg = -1;
+	/* New entries: into the last segment while it has room, then into
+	 * new ones. */
+	for (i = 0; i < ix->n; i++) {
+		if (ix->v[i].seg >= 0)
+			continue;
+		if (last < 0 || count[last] >= SM_INDEX_SEG) {
+			ix->seg = sm_xrealloc(ix->seg, (ix->nseg + 1) * sizeof *ix->seg);
+			ix->seg[ix->nseg].no = ix->next++;
+			ix->seg[ix->nseg].dirty = 1;
+			last = (int)ix->nseg++;
+			headchanged = 1;
+		}
+		ix->v[i].seg = last;
+		ix->seg[last].dirty = 1;
+		count[last]++;
+	}
+	sm_account_subkey(k, id->keys, "smail-index-v1");
+	for (i = 0; i < ix->nseg && rc == 0; i++) {
+		if (!ix->seg[i].dirty)
+			continue;
+		key = seg_key(which, id->canon, ix->seg[i].no);
+		if (count[i] == 0) {
+			rc = sm_store_remove(p, key);
+			headchanged = 1;
+		} else {
+			sm_buf sealed = { 0 };
+			seal_segment(ix, (int)i, k, which, id->canon, &sealed);
+			rc = sm_store_put(p, key, sealed.p, sealed.len);
+			sm_buf_free(&sealed);
+		}
+		free(key);
+		ix->seg[i].dirty = 0;
+	}
+	sodium_memzero(k, sizeof k);
+	if (rc == 0 && headchanged) {
+		/* Empty segments leave the list; the entries' numbers follow. */
+		int *map = sm_xcalloc(ix->nseg + 1, sizeof *map);
+		for (i = j = 0; i < ix->nseg; i++) {
+			map[i] = count[i] ? (int)j : -1;
+			if (count[i])
+				ix->seg[j++] = ix->seg[i];
+		}
+		ix->nseg = j;
+		for (i = 0; i < ix->n; i++)
+			ix->v[i].seg = map[ix->v[i].seg];
+		free(map);
+		key = head_key(which, id->canon);
+		if (ix->nseg == 0)
+			rc = sm_store_remove(p, key);
+		else {
+			sm_buf head = { 0 };
+			head_encode(&head, ix);
+			rc = sm_store_put(p, key, head.p, head.len);
+			sm_buf_free(&head);
+		}
+		free(key);
+		if (rc == 0 && ix->legacy) {
+			key = legacy_key(which, id->canon);
+			rc = sm_store_remove(p, key);
+			free(key);
+			ix->legacy = 0;
+		}
+	}
+	free(count);
 	return rc;
 }
 
@@ -496,6 +728,7 @@ sm_entry_make(sm_portal *p, const struct sm_ident *id, const char *mid,
 		return rc;
 	}
 	memcpy(out->id, e.id, sizeof out->id);
+	out->seg = -1;
 	out->date = e.date;
 	out->expires = e.expires;
 	out->flags = s.natt ? SM_F_ATT : 0;
@@ -678,8 +911,11 @@ read_fold(sm_portal *p, const struct sm_ident *id, struct sm_index *ix,
 		i += len + 1;
 	}
 	for (j = 0; j < ix->n; j++)
-		if (idset_has(&marks, ix->v[j].id))
+		if (idset_has(&marks, ix->v[j].id) &&
+		    !(ix->v[j].flags & SM_F_READ)) {
 			ix->v[j].flags |= SM_F_READ;
+			sm_index_touch(ix, &ix->v[j]);
+		}
 	*changed = 1;
 out:
 	free(marks.v);

@@ -537,6 +537,30 @@ id_of(const char *key)
 	return colon ? sm_xstrndup(s, (size_t)(colon - s)) : NULL;
 }
 
+/* Does the head of index segment SEG ("X:ADDR:N") name it? */
+static int
+index_names(sm_portal *p, const char *seg)
+{
+	const char *c = strrchr(seg, ':');
+	char *head = sm_xstrndup(seg, (size_t)(c - seg));
+	unsigned long no = strtoul(c + 1, NULL, 10);
+	struct sm_index ix;
+	unsigned char *v;
+	size_t n, i;
+	int named = 0;
+
+	memset(&ix, 0, sizeof ix);
+	if (sm_store_get(p, head, &v, &n) == 0) {
+		if (sm_index_head_decode(&ix, v, n) == 0)
+			for (i = 0; i < ix.nseg; i++)
+				named |= ix.seg[i].no == no;
+		free(v);
+	}
+	sm_index_free(&ix);
+	free(head);
+	return named;
+}
+
 static int
 zero_remove(sm_portal *p, const char *key)
 {
@@ -683,6 +707,10 @@ sm_purge(sm_portal *p, struct sm_purged *st)
 		else if ((strncmp(k, "q:", 2) == 0 || strncmp(k, "S:", 2) == 0) &&
 		    sm_seglist_is_segment(k) && sm_store_exists(p, k) == 1 &&
 		    !sm_seglist_named(p, k)) {
+			if ((rc = sm_store_remove(p, k)) == 0)
+				st->leftovers++;
+		} else if ((strncmp(k, "X:", 2) == 0 || strncmp(k, "Y:", 2) == 0) &&
+		    strchr(k + 2, ':') && !index_names(p, k)) {
 			if ((rc = sm_store_remove(p, k)) == 0)
 				st->leftovers++;
 		}

@@ -692,11 +692,25 @@ struct sm_entry {
 	unsigned char K[32];           /* the message's content key */
 	char *from, *subject, *to;
 	size_t seq;                    /* arrival order, for sorting */
+	int seg;                       /* its segment in the index's list; -1 new */
+};
+
+/* An index is kept in segments of at most SM_INDEX_SEG entries, each
+ * its own encrypted record, so that a change rewrites only the segments
+ * it touches, whatever the index's size. */
+#define SM_INDEX_SEG 128
+struct sm_iseg {
+	uint32_t no;                   /* "X:ADDR:NO" */
+	int dirty;                     /* an entry of it changed or went */
 };
 
 struct sm_index {
 	struct sm_entry *v;
 	size_t n, cap;
+	struct sm_iseg *seg;           /* the segments, oldest first */
+	size_t nseg;
+	uint32_t next;                 /* the next segment's number */
+	int legacy;                    /* read from the one-record form */
 };
 
 void sm_index_free(struct sm_index *ix);
@@ -704,12 +718,18 @@ struct sm_entry *sm_index_add(struct sm_index *ix);  /* may move entries */
 struct sm_entry *sm_index_find(struct sm_index *ix, const char *id);
 void sm_index_drop(struct sm_index *ix, struct sm_entry *e);
 void sm_index_sort(struct sm_index *ix);             /* newest first */
+/* An entry's flags changed: its segment is written at the next save. */
+void sm_index_touch(struct sm_index *ix, struct sm_entry *e);
+/* A segment's entries (IX gets them, as new ones). */
 int sm_index_decode(struct sm_index *ix, const unsigned char *v, size_t n);
+/* The head record "X:ADDR": the segments' numbers.  0 or -1. */
+int sm_index_head_decode(struct sm_index *ix, const unsigned char *v, size_t n);
 /* WHICH: 'x' messages, 'y' drafts.  In a transaction. */
 int sm_index_load(sm_portal *p, const struct sm_ident *id, int which,
     struct sm_index *ix);
+/* Writes the segments that changed (IX keeps track of them). */
 int sm_index_save(sm_portal *p, const struct sm_ident *id, int which,
-    const struct sm_index *ix);
+    struct sm_index *ix);
 /* In a write transaction: the index with the queue folded in.  *BAD is
  * set when a queued message failed to verify (reported, kept queued). */
 int sm_inbox_open(sm_portal *p, const struct sm_ident *id, struct sm_index *ix,
