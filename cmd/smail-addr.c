@@ -186,9 +186,11 @@ main(int argc, char **argv)
 			/* Members come from the contacts: check them all first. */
 			for (i = optind; i < argc; i++)
 				if (!sm_book_contact(&b, argv[i])) {
+					char *cmd = sm_command_line(p, "smail-addr", "-a",
+					    argv[i], "-n", "First Last", (char *)NULL);
 					rc = sm_err(EX_NOUSER, "%s: not a contact; add it "
-					    "first with smail-addr -a %s -n \"First Last\"",
-					    argv[i], argv[i]);
+					    "first with %s", argv[i], cmd);
+					free(cmd);
 					goto abort;
 				}
 			for (i = optind; i < argc; i++)

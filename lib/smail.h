@@ -212,6 +212,18 @@ char *sm_portal_path(const sm_portal *p, const char *name);
 int sm_recovery_key_load(const sm_portal *p, const char *path,
     unsigned char sk[32]);
 
+/* ---- show.c: commands a person pastes ---------------------------- */
+
+/* S as one shell word: as it is when every byte is plain, else in
+ * single quotes (a ' as '\''), so that pasting it runs nothing. */
+void sm_shell_word(sm_buf *b, const char *s);
+/* The command a person runs (in a notification or a hint): CMD, -d DIR
+ * when P's directory is not the default portal, then the arguments up
+ * to NULL, every word quoted as sm_shell_word does.  Free it with
+ * sm_freestr (it may hold a token). */
+char *sm_command_line(const sm_portal *p, const char *cmd, ...)
+    __attribute__((sentinel));
+
 /* ---- store.c: GDBM behind a lock that waits ---------------------- */
 
 typedef struct sm_store sm_store;
@@ -555,8 +567,6 @@ int sm_smtp_send(sm_portal *p, const char *text, size_t len, char **reason);
 void sm_smtp_close(sm_portal *p);
 /* The address of a queued mail's "To: <addr>" line, or NULL. */
 char *sm_mail_rcpt(const char *text, size_t len);
-/* The command a recipient runs, with -d when the portal is not the default. */
-char *sm_mail_command(const sm_portal *p, const char *cmd, const char *args);
 
 /* ---- message.c: the message container ----------------------------- */
 
