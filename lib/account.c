@@ -290,10 +290,7 @@ sm_account_state(const sm_portal *p, const struct sm_account *a)
 static int
 bad_name(const char *s)
 {
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 1;
-	return 0;
+	return sm_has_ctrl(s);         /* C0, DEL and C1 (show.c) */
 }
 
 void
@@ -647,9 +644,10 @@ sm_account_list(sm_portal *p, FILE *out, int json)
 			sm_json_end(&j);
 			fwrite(j.p, 1, j.len, out);
 			sm_buf_free(&j);
-		} else if (rc == 0)
-			fprintf(out, "%s\t%s\t%s\n", l.v[i].addr,
-			    sm_account_state(p, &l.v[i]), when);
+		} else if (rc == 0) {
+			sm_put_field(out, l.v[i].addr);
+			fprintf(out, "\t%s\t%s\n", sm_account_state(p, &l.v[i]), when);
+		}
 		sm_account_free(&l.v[i]);
 	}
 	free(l.v);

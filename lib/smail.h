@@ -212,8 +212,23 @@ char *sm_portal_path(const sm_portal *p, const char *name);
 int sm_recovery_key_load(const sm_portal *p, const char *path,
     unsigned char sk[32]);
 
-/* ---- show.c: commands a person pastes ---------------------------- */
+/* ---- show.c: text as smail shows it; commands a person pastes ----- */
 
+/* A control character: C0 (0x00-0x1f), DEL, C1 (U+0080-U+009F), or a
+ * byte 0x80-0x9f outside any UTF-8 sequence.  Its length at P (N > 0
+ * bytes left), or 0 when P starts something else. */
+size_t sm_ctrl_len(const unsigned char *p, size_t n);
+/* The length of the well-formed UTF-8 sequence at P, or 0. */
+size_t sm_utf8_len(const unsigned char *p, size_t n);
+int sm_has_ctrl(const char *s);   /* does S hold a control character? */
+/* S as one field of one line (TSV columns, the text view's header
+ * lines, messages): each control character becomes a space. */
+void sm_field(sm_buf *b, const char *s);
+void sm_field_str(char *s);        /* the same, in place (no allocation) */
+int sm_put_field(FILE *out, const char *s);       /* 0, or -1 */
+/* A body for a terminal: TAB, LF and CR LF kept, every other control
+ * character made visible (^[, ^?, <U+009B>, <9B>), as less(1) does. */
+void sm_text_shown(sm_buf *b, const void *p, size_t n);
 /* S as one shell word: as it is when every byte is plain, else in
  * single quotes (a ' as '\''), so that pasting it runs nothing. */
 void sm_shell_word(sm_buf *b, const char *s);
