@@ -582,6 +582,12 @@ int sm_smtp_send(sm_portal *p, const char *text, size_t len, char **reason);
 void sm_smtp_close(sm_portal *p);
 /* The address of a queued mail's "To: <addr>" line, or NULL. */
 char *sm_mail_rcpt(const char *text, size_t len);
+/* Is the relay of URL (smtp_url) on this machine, where a token may go
+ * without TLS?  Only an IPv4 literal in 127.0.0.0/8 in strict
+ * dotted-quad form, [::1] and localhost (which libcurl is then made to
+ * reach at 127.0.0.1) are, and only as libcurl itself reads the URL's
+ * host; never a URL with user information. */
+int sm_smtp_loopback(const char *url);
 
 /* ---- message.c: the message container ----------------------------- */
 
