@@ -49,7 +49,10 @@ list_contacts(struct sm_book *b, int json)
 		}
 		sm_contact_display(&b->c[i], &l);
 		sm_buf_putc(&l, 0);
-		printf("%s\t%s\n", (char *)l.p, b->c[i].addr);
+		sm_put_field(stdout, (char *)l.p);
+		putchar('\t');
+		sm_put_field(stdout, b->c[i].addr);
+		putchar('\n');
 	}
 	sm_buf_free(&l);
 	return 0;
@@ -170,8 +173,10 @@ main(int argc, char **argv)
 				sm_json_end(&j);
 				fwrite(j.p, 1, j.len, stdout);
 				sm_buf_free(&j);
-			} else
-				printf("%s\t%zu\n", b.g[k].name, b.g[k].n);
+			} else {
+				sm_put_field(stdout, b.g[k].name);
+				printf("\t%zu\n", b.g[k].n);
+			}
 		}
 	} else if (group) {
 		struct sm_group *g = sm_book_group(&b, group, add);
@@ -186,9 +191,11 @@ main(int argc, char **argv)
 			/* Members come from the contacts: check them all first. */
 			for (i = optind; i < argc; i++)
 				if (!sm_book_contact(&b, argv[i])) {
+					char *cmd = sm_command_line(p, "smail-addr", "-a",
+					    argv[i], "-n", "First Last", (char *)NULL);
 					rc = sm_err(EX_NOUSER, "%s: not a contact; add it "
-					    "first with smail-addr -a %s -n \"First Last\"",
-					    argv[i], argv[i]);
+					    "first with %s", argv[i], cmd);
+					free(cmd);
 					goto abort;
 				}
 			for (i = optind; i < argc; i++)
@@ -205,8 +212,10 @@ main(int argc, char **argv)
 				sm_group_remove(g, argv[i]);
 			changed = 1;
 		} else
-			for (k = 0; k < g->n; k++)
-				printf("%s\n", g->members[k]);
+			for (k = 0; k < g->n; k++) {
+				sm_put_field(stdout, g->members[k]);
+				putchar('\n');
+			}
 	} else if (add) {
 		struct sm_contact *c = sm_book_contact(&b, argv[optind]);
 		char *first = NULL, *last = NULL;

@@ -193,7 +193,16 @@ fetch_one(sm_portal *p, const struct sm_ident *id, const char *mid, int mode,
 			if (!*first)
 				rc = sm_out_write(&(struct sm_out){ 1, "standard output", 0 },
 				    "\n", 1);
-			if (rc == 0 && (rc = sm_text_view(p, &m, &text)) == 0)
+			if (rc == 0 && (rc = sm_text_view(p, &m, &text)) == 0 &&
+			    isatty(1)) {
+				/* A terminal obeys what the sender put in the body:
+				 * its control characters are shown, not sent. */
+				sm_buf shown = { 0 };
+				sm_text_shown(&shown, text.p, text.len);
+				sm_buf_free(&text);
+				text = shown;
+			}
+			if (rc == 0)
 				rc = sm_out_write(&(struct sm_out){ 1, "standard output", 0 },
 				    text.p, text.len);
 			break;

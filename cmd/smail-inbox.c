@@ -19,12 +19,12 @@ static const char usage[] =
 
 enum { OPT_DRAFTS = SM_OPT_FIRST_FREE, OPT_SENT, OPT_JSON };
 
-/* A TSV field: TAB, CR and LF become spaces. */
+/* A TSV field: control characters (TAB, CR and LF among them) become
+ * spaces. */
 static void
 field(const char *s)
 {
-	for (; *s; s++)
-		putchar(*s == '\t' || *s == '\r' || *s == '\n' ? ' ' : *s);
+	sm_put_field(stdout, s);
 }
 
 int

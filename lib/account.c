@@ -290,10 +290,7 @@ sm_account_state(const sm_portal *p, const struct sm_account *a)
 static int
 bad_name(const char *s)
 {
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 1;
-	return 0;
+	return sm_has_ctrl(s);         /* C0, DEL and C1 (show.c) */
 }
 
 void
@@ -399,7 +396,7 @@ static void
 invite_mail(sm_portal *p, struct sm_mail *m, const char *addr, const char *by,
     const char *why, const char *token, int64_t expires, int code)
 {
-	char when[32], *cmd, *args;
+	char when[32], *cmd;
 
 	sm_fmt_time(expires, when);
 	m->to = addr;
@@ -413,13 +410,11 @@ invite_mail(sm_portal *p, struct sm_mail *m, const char *addr, const char *by,
 		    "they give you by phone\nor in person, not by mail; "
 		    "registration asks for it.\n\n");
 	sm_buf_puts(&m->body, "To register, choose a password and run:\n\n");
-	args = sm_xasprintf("-t %s %s", token, addr);
-	cmd = sm_mail_command(p, "smail-register", args);
+	cmd = sm_command_line(p, "smail-register", "-t", token, addr, (char *)NULL);
 	sm_buf_printf(&m->body, "    %s\n\n", cmd);
 	sm_freestr(cmd);
-	sm_freestr(args);
 	sm_buf_puts(&m->body, "or pipe this whole mail into:\n\n");
-	cmd = sm_mail_command(p, "smail-register", addr);
+	cmd = sm_command_line(p, "smail-register", addr, (char *)NULL);
 	sm_buf_printf(&m->body, "    %s\n\n", cmd);
 	free(cmd);
 	sm_buf_printf(&m->body, "Your invitation token, on its own:\n\n    %s\n\n",
@@ -535,9 +530,11 @@ sm_account_invite(sm_portal *p, const char *addr, const char *name,
 	if (rc == 1) {
 		if ((rc = sm_account_put(p, &a)) != 0 || (rc = sm_store_commit(p)) != 0)
 			goto out;
+		char *cmd = sm_command_line(p, "smail-admin approve", addr,
+		    "--recovery-key-file", "FILE", (char *)NULL);
 		rc = sm_err(EX_TEMPFAIL, "%s: a new invitation needs the recovery "
-		    "key: it waits for 'smail-admin approve %s --recovery-key-file "
-		    "FILE'", addr, addr);
+		    "key: it waits for the operator to run: %s", addr, cmd);
+		free(cmd);
 		goto out;
 	}
 	if (rc)
@@ -647,9 +644,10 @@ sm_account_list(sm_portal *p, FILE *out, int json)
 			sm_json_end(&j);
 			fwrite(j.p, 1, j.len, out);
 			sm_buf_free(&j);
-		} else if (rc == 0)
-			fprintf(out, "%s\t%s\t%s\n", l.v[i].addr,
-			    sm_account_state(p, &l.v[i]), when);
+		} else if (rc == 0) {
+			sm_put_field(out, l.v[i].addr);
+			fprintf(out, "\t%s\t%s\n", sm_account_state(p, &l.v[i]), when);
+		}
 		sm_account_free(&l.v[i]);
 	}
 	free(l.v);

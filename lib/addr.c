@@ -59,8 +59,9 @@ bad:
 	return -1;
 }
 
-/* S as it may be shown in a message: control characters as '?', cut
- * with "..." to fit SIZE bytes. */
+/* S as it may be shown in a message: control characters as '?' (C1
+ * ones become spaces in the message, show.c), cut with "..." to fit
+ * SIZE bytes. */
 const char *
 sm_addr_shown(const char *s, char *out, size_t size)
 {

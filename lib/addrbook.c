@@ -39,12 +39,7 @@ sm_book_free(struct sm_book *b)
 int
 sm_book_text_ok(const char *s)
 {
-	size_t n = 0;
-
-	for (; *s; s++, n++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f || n > 200)
-			return 0;
-	return 1;
+	return strlen(s) <= 201 && !sm_has_ctrl(s);   /* C1 too (show.c) */
 }
 
 /* A group name: not empty, no ',' (manifests split at it), no leading

@@ -313,9 +313,15 @@ sm_audit_walk(sm_portal *p, FILE *out, const char *account, int json,
 				sm_json_end(&j);
 				fwrite(j.p, 1, j.len, out);
 				sm_buf_free(&j);
-			} else
-				fprintf(out, "%s\t%s\t%s\t%s\n", when, e.event,
-				    e.account, e.id);
+			} else {
+				fprintf(out, "%s\t", when);
+				sm_put_field(out, e.event);
+				fputc('\t', out);
+				sm_put_field(out, e.account);
+				fputc('\t', out);
+				sm_put_field(out, e.id);
+				fputc('\n', out);
+			}
 		}
 		entry_free(&e);
 	}

@@ -59,15 +59,15 @@ problem(struct report *r, const char *id, const char *fmt, ...)
 {
 	va_list ap;
 	char msg[300];
-	size_t i;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	for (i = 0; msg[i]; i++)
-		if ((unsigned char)msg[i] < 0x20)
-			msg[i] = ' ';
-	fprintf(r->out, "%s\t%s\n", id, msg);
+	/* Control characters as spaces (show.c), in the id too. */
+	sm_put_field(r->out, id);
+	fputc('\t', r->out);
+	sm_put_field(r->out, msg);
+	fputc('\n', r->out);
 	r->bad++;
 }
 

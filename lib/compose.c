@@ -100,12 +100,15 @@ sm_compose_forward(sm_portal *p, struct sm_opened *o, const sm_buf *text,
 	if (c->body.len && c->body.p[c->body.len - 1] != '\n')
 		sm_buf_putc(&c->body, '\n');
 	sm_fmt_time(s->date, when);
-	if (s->from_name && *s->from_name)
-		sm_buf_printf(&c->body, "Originally sent by %s <%s> on %s:\n",
-		    s->from_name, s->from, when);
-	else
-		sm_buf_printf(&c->body, "Originally sent by <%s> on %s:\n", s->from,
-		    when);
+	/* The sender's name and address as one-line fields (show.c). */
+	sm_buf_puts(&c->body, "Originally sent by ");
+	if (s->from_name && *s->from_name) {
+		sm_field(&c->body, s->from_name);
+		sm_buf_putc(&c->body, ' ');
+	}
+	sm_buf_putc(&c->body, '<');
+	sm_field(&c->body, s->from);
+	sm_buf_printf(&c->body, "> on %s:\n", when);
 	c->orig_offset = c->body.len;
 	if ((rc = sm_part_load(p, &o->env, o->K, 1, &c->body, NULL)) != 0)
 		return rc;

@@ -102,31 +102,40 @@ sm_out_close(struct sm_out *o, int ok)
 
 /* ---- names ---- */
 
-/* A field for one line of text: control characters become spaces. */
+/* A field for one line of text: control characters (C1 too) become
+ * spaces (show.c). */
 static void
 put_field(sm_buf *b, const char *s)
 {
-	for (; *s; s++)
-		sm_buf_putc(b, ((unsigned char)*s < 0x20 || *s == 0x7f) ? ' ' : *s);
+	sm_field(b, s);
 }
 
 /*
- * A name safe to create in a directory: no '/', no control characters,
- * no leading '-', not dots only, not empty, at most 200 bytes.
+ * A name safe to create in a directory: no '/', no control characters
+ * (C1 included, show.c), no leading '-', not dots only, not empty, at
+ * most 200 bytes.
  */
 char *
 sm_safe_name(const char *name)
 {
-	size_t n = strlen(name), i, j = 0, dots = 0;
+	const unsigned char *p = (const unsigned char *)name;
+	size_t n = strlen(name), i = 0, j = 0, dots = 0, ctrl, u;
 	char *s = sm_xmalloc(n + 2);
 
-	for (i = 0; i < n && j < 200; i++) {
-		unsigned char c = (unsigned char)name[i];
-		if (c == '/' || c == '\\' || c < 0x20 || c == 0x7f)
-			c = '_';
-		if (j == 0 && c == '-')
-			c = '_';
-		s[j++] = (char)c;
+	while (i < n && j < 200) {
+		if ((ctrl = sm_ctrl_len(p + i, n - i))) {
+			s[j++] = '_';
+			i += ctrl;
+			continue;
+		}
+		if (!(u = sm_utf8_len(p + i, n - i)))
+			u = 1;
+		for (; u > 0 && j < 200; u--, i++) {
+			unsigned char c = p[i];
+			if (c == '/' || c == '\\' || (j == 0 && c == '-'))
+				c = '_';
+			s[j++] = (char)c;
+		}
 	}
 	/* Do not cut a UTF-8 sequence in half. */
 	while (j > 0 && ((unsigned char)s[j - 1] & 0xc0) == 0x80 && i < n) {

@@ -1,7 +1,8 @@
 /*
  * json.c: one JSON object per line (--json).  Strings are exact: TAB,
  * quotes, newlines and non-ASCII text survive; bytes that are not
- * UTF-8 become U+FFFD, since JSON text must be Unicode.
+ * UTF-8 become U+FFFD, since JSON text must be Unicode.  Every control
+ * character (C0, DEL, C1) is written as an escape, never raw.
  */
 #include <string.h>
 
@@ -25,40 +26,6 @@ key(sm_buf *b, const char *k)
 	if (b->len && b->p[b->len - 1] != '{')
 		sm_buf_putc(b, ',');
 	sm_buf_printf(b, "\"%s\":", k);
-}
-
-/* The length of the UTF-8 sequence at P (at most N bytes), or 0. */
-static size_t
-utf8_len(const unsigned char *p, size_t n)
-{
-	size_t len, i;
-	unsigned cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if ((p[0] & 0xe0) == 0xc0) {
-		len = 2;
-		cp = p[0] & 0x1f;
-	} else if ((p[0] & 0xf0) == 0xe0) {
-		len = 3;
-		cp = p[0] & 0x0f;
-	} else if ((p[0] & 0xf8) == 0xf0) {
-		len = 4;
-		cp = p[0] & 0x07;
-	} else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
 }
 
 void
@@ -86,9 +53,16 @@ sm_json_str(sm_buf *b, const char *k, const char *v)
 			i++;
 			continue;
 		}
-		if ((len = utf8_len(p + i, n - i)) == 0) {
+		if ((len = sm_utf8_len(p + i, n - i)) == 0) {
 			sm_buf_puts(b, "\\ufffd");
 			i++;
+			continue;
+		}
+		/* C1 too, escaped: the same string, but no terminal that shows
+		 * the line acts on it. */
+		if (len == 2 && c == 0xc2 && p[i + 1] < 0xa0) {
+			sm_buf_printf(b, "\\u%04x", (unsigned)p[i + 1]);
+			i += 2;
 			continue;
 		}
 		sm_buf_put(b, p + i, len);

@@ -259,9 +259,11 @@ sm_sent_list(sm_portal *p, const struct sm_ident *id, FILE *out, int json,
 				sm_json_end(&j2);
 				fwrite(j2.p, 1, j2.len, out);
 				sm_buf_free(&j2);
-			} else
-				fprintf(out, "%s\t%s\t%s\t%s\t%s\n", ids[i], date,
-				    d.rcpt[j].addr, state, when);
+			} else {
+				fprintf(out, "%s\t%s\t", ids[i], date);
+				sm_put_field(out, d.rcpt[j].addr);
+				fprintf(out, "\t%s\t%s\n", state, when);
+			}
 		}
 		shown++;
 		sm_dlv_free(&d);

@@ -94,7 +94,7 @@ static void
 reset_mail(sm_portal *p, struct sm_mail *m, const char *addr,
     const char *token, int64_t expires)
 {
-	char when[32], *cmd, *args;
+	char when[32], *cmd;
 
 	sm_fmt_time(expires, when);
 	m->to = addr;
@@ -102,12 +102,10 @@ reset_mail(sm_portal *p, struct sm_mail *m, const char *addr,
 	sm_buf_printf(&m->body, "A new password was requested for %s\non the "
 	    "secure mail portal.  To activate it, run this and enter\nthe new "
 	    "password again:\n\n", addr);
-	args = sm_xasprintf("-t %s %s", token, addr);
-	cmd = sm_mail_command(p, "smail-reset", args);
+	cmd = sm_command_line(p, "smail-reset", "-t", token, addr, (char *)NULL);
 	sm_buf_printf(&m->body, "    %s\n\n", cmd);
 	sm_freestr(cmd);
-	sm_freestr(args);
-	cmd = sm_mail_command(p, "smail-reset", addr);
+	cmd = sm_command_line(p, "smail-reset", addr, (char *)NULL);
 	sm_buf_printf(&m->body, "or pipe this whole mail into:\n\n    %s\n\n", cmd);
 	free(cmd);
 	sm_buf_printf(&m->body, "Your reset token, on its own:\n\n    %s\n\n", token);
@@ -417,10 +415,14 @@ sm_reset_activate(sm_portal *p, const struct sm_opts *o, const char *addr,
 		sm_note("%s: the new password is active; sign in with it",
 		    cur.addr);
 		rc = sm_password_changed_mail(p, cur.addr, "reset");
-	} else
+	} else {
+		char *cmd = sm_command_line(p, "smail-admin approve", cur.addr,
+		    "--recovery-key-file", "FILE", (char *)NULL);
 		rc = sm_err(EX_TEMPFAIL, "%s: the recovery key is not in the "
-		    "portal: the reset waits for the operator to run 'smail-admin "
-		    "approve %s --recovery-key-file FILE'", cur.addr, cur.addr);
+		    "portal: the reset waits for the operator to run: %s",
+		    cur.addr, cmd);
+		free(cmd);
+	}
 	goto out;
 abort:
 	sm_store_end(p);

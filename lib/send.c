@@ -194,7 +194,7 @@ notice_mail(sm_portal *p, struct sm_mail *m, const char *to, const char *from,
 	if (extra)
 		sm_buf_printf(&m->body, "%s\n\n", extra);
 	else {
-		cmd = sm_mail_command(p, "smail-fetch", mid);
+		cmd = sm_command_line(p, "smail-fetch", mid, (char *)NULL);
 		sm_buf_printf(&m->body, "To read it, run:\n\n    %s\n\n", cmd);
 		free(cmd);
 	}
@@ -237,9 +237,11 @@ rcpt_prepare(sm_portal *p, struct rcpt *r, const struct sm_ident *from,
 			sm_secret_free(rsk);
 		r->put = 1;
 		if (rc == 1) {
+			char *cmd = sm_command_line(p, "smail-admin approve",
+			    r->a.addr, "--recovery-key-file", "FILE", (char *)NULL);
 			sm_warn("%s: the invitation expired; a new one waits for "
-			    "'smail-admin approve %s --recovery-key-file FILE'",
-			    r->addr, r->a.addr);
+			    "the operator to run: %s", r->addr, cmd);
+			free(cmd);
 			rc = 0;
 		}
 	} else if (rc == 0 && r->a.state == SM_INVITED) {

@@ -212,6 +212,33 @@ char *sm_portal_path(const sm_portal *p, const char *name);
 int sm_recovery_key_load(const sm_portal *p, const char *path,
     unsigned char sk[32]);
 
+/* ---- show.c: text as smail shows it; commands a person pastes ----- */
+
+/* A control character: C0 (0x00-0x1f), DEL, C1 (U+0080-U+009F), or a
+ * byte 0x80-0x9f outside any UTF-8 sequence.  Its length at P (N > 0
+ * bytes left), or 0 when P starts something else. */
+size_t sm_ctrl_len(const unsigned char *p, size_t n);
+/* The length of the well-formed UTF-8 sequence at P, or 0. */
+size_t sm_utf8_len(const unsigned char *p, size_t n);
+int sm_has_ctrl(const char *s);   /* does S hold a control character? */
+/* S as one field of one line (TSV columns, the text view's header
+ * lines, messages): each control character becomes a space. */
+void sm_field(sm_buf *b, const char *s);
+void sm_field_str(char *s);        /* the same, in place (no allocation) */
+int sm_put_field(FILE *out, const char *s);       /* 0, or -1 */
+/* A body for a terminal: TAB, LF and CR LF kept, every other control
+ * character made visible (^[, ^?, <U+009B>, <9B>), as less(1) does. */
+void sm_text_shown(sm_buf *b, const void *p, size_t n);
+/* S as one shell word: as it is when every byte is plain, else in
+ * single quotes (a ' as '\''), so that pasting it runs nothing. */
+void sm_shell_word(sm_buf *b, const char *s);
+/* The command a person runs (in a notification or a hint): CMD, -d DIR
+ * when P's directory is not the default portal, then the arguments up
+ * to NULL, every word quoted as sm_shell_word does.  Free it with
+ * sm_freestr (it may hold a token). */
+char *sm_command_line(const sm_portal *p, const char *cmd, ...)
+    __attribute__((sentinel));
+
 /* ---- store.c: GDBM in two copies, an atomic commit, a lock that waits */
 
 typedef struct sm_store sm_store;
@@ -553,8 +580,12 @@ int sm_smtp_send(sm_portal *p, const char *text, size_t len, char **reason);
 void sm_smtp_close(sm_portal *p);
 /* The address of a queued mail's "To: <addr>" line, or NULL. */
 char *sm_mail_rcpt(const char *text, size_t len);
-/* The command a recipient runs, with -d when the portal is not the default. */
-char *sm_mail_command(const sm_portal *p, const char *cmd, const char *args);
+/* Is the relay of URL (smtp_url) on this machine, where a token may go
+ * without TLS?  Only an IPv4 literal in 127.0.0.0/8 in strict
+ * dotted-quad form, [::1] and localhost (which libcurl is then made to
+ * reach at 127.0.0.1) are, and only as libcurl itself reads the URL's
+ * host; never a URL with user information. */
+int sm_smtp_loopback(const char *url);
 
 /* ---- message.c: the message container ----------------------------- */
 

@@ -4,7 +4,8 @@
  * easy handle kept on the portal, so that a batch reuses the
  * connection.  TLS: smtps:// is implicit TLS; smtp:// asks for
  * STARTTLS, and insists on it when credentials are sent or when the
- * mail carries a token (unless the relay is on loopback).  The SMTP
+ * mail carries a token (unless the relay is on loopback: 127.0.0.0/8,
+ * [::1] or localhost, nothing that merely looks like them).  The SMTP
  * password is read from smtp_password_file (0600) into secret memory;
  * libcurl's verbose output is never turned on.
  */
@@ -44,22 +45,95 @@ sm_smtp_close(sm_portal *p)
 	curl_global_cleanup();
 }
 
-/* The host of smtp[s]://HOST[:PORT][/...]. */
+/* An IPv4 literal in 127.0.0.0/8 in strict dotted-quad form: four
+ * decimal numbers of at most 255, no leading zeros, nothing else. */
 static int
-loopback(const char *url)
+loopback_ipv4(const char *h)
 {
-	const char *h = strstr(url, "://");
-	size_t n;
+	unsigned v, part;
+	const char *s = h;
 
-	if (!h)
+	for (part = 0; part < 4; part++) {
+		if (part && *s++ != '.')
+			return 0;
+		if (*s < '0' || *s > '9')
+			return 0;
+		if (s[0] == '0' && s[1] >= '0' && s[1] <= '9')
+			return 0;
+		for (v = 0; *s >= '0' && *s <= '9'; s++)
+			if ((v = v * 10 + (unsigned)(*s - '0')) > 255)
+				return 0;
+		if (part == 0 && v != 127)
+			return 0;
+	}
+	return *s == 0;
+}
+
+/* The host as written in smtp[s]://HOST[:PORT][/...] (NULL when the URL
+ * has another form or user information), and whether it is loopback:
+ * 1 an address literal, 2 localhost. */
+static int
+loopback_host(const char *url, char **host)
+{
+	const char *h = strstr(url, "://"), *e, *end;
+	char *raw;
+	int kind = 0;
+
+	*host = NULL;
+	if (!h || !((h - url == 4 && strncasecmp(url, "smtp", 4) == 0) ||
+	    (h - url == 5 && strncasecmp(url, "smtps", 5) == 0)))
 		return 0;
 	h += 3;
-	if (*h == '[')
-		return strncmp(h, "[::1]", 5) == 0;
-	n = strcspn(h, ":/");
-	return (n == 9 && strncmp(h, "127.0.0.1", 9) == 0) ||
-	    (n == 9 && strncasecmp(h, "localhost", 9) == 0) ||
-	    (n >= 4 && strncmp(h, "127.", 4) == 0);
+	end = h + strcspn(h, "/?#");
+	if (memchr(h, '@', (size_t)(end - h)))
+		return 0;
+	if (*h == '[') {
+		if (!(e = memchr(h, ']', (size_t)(end - h))))
+			return 0;
+		e++;
+	} else
+		e = h + strcspn(h, ":/?#");
+	if (e != end && *e != ':')
+		return 0;
+	raw = sm_xstrndup(h, (size_t)(e - h));
+	if (strcmp(raw, "[::1]") == 0 || loopback_ipv4(raw))
+		kind = 1;
+	else if (strcasecmp(raw, "localhost") == 0)
+		kind = 2;
+	*host = raw;
+	return kind;
+}
+
+/*
+ * Is the relay on this machine, where a mail with a token may go
+ * without TLS?  Only the literal addresses above and localhost, and
+ * only when libcurl, which makes the connection, reads the same host
+ * from the URL: whatever the two parsers disagree on is not loopback.
+ */
+static int
+loopback_kind(const char *url)
+{
+	CURLU *u;
+	char *raw, *host = NULL;
+	int kind = loopback_host(url, &raw);
+
+	if (kind && (u = curl_url())) {
+		if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+		    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+		    strcasecmp(host, raw) != 0)
+			kind = 0;
+		curl_free(host);
+		curl_url_cleanup(u);
+	} else
+		kind = 0;
+	free(raw);
+	return kind;
+}
+
+int
+sm_smtp_loopback(const char *url)
+{
+	return loopback_kind(url) != 0;
 }
 
 /* The bare address of smtp_from ("Name <addr>" or "addr"), or ours. */
@@ -175,14 +249,14 @@ int
 sm_smtp_send(sm_portal *p, const char *text, size_t len, char **reason)
 {
 	struct sm_smtp *s;
-	struct curl_slist *rcpt = NULL;
+	struct curl_slist *rcpt = NULL, *pin = NULL;
 	struct reader r = { 0 };
 	sm_buf crlf = { 0 };
 	char *to, *from, *url, *slot;
 	long code = 0;
 	CURLcode cc;
 	size_t i;
-	int rc, secret;
+	int rc, secret, loop;
 
 	*reason = NULL;
 	if ((rc = open_handle(p, &s)) != 0)
@@ -199,8 +273,8 @@ sm_smtp_send(sm_portal *p, const char *text, size_t len, char **reason)
 	from = envelope_from(p);
 	slot = sm_xasprintf("<%s>", to);
 	rcpt = curl_slist_append(NULL, slot);
-	secret = p->cfg.smtp_user || (carries_token(text, len) &&
-	    !loopback(p->cfg.smtp_url));
+	loop = loopback_kind(p->cfg.smtp_url);
+	secret = p->cfg.smtp_user || (carries_token(text, len) && !loop);
 	/* The URL's path is the EHLO name: ours, unless one is given. */
 	{
 		const char *rest = strstr(p->cfg.smtp_url, "://");
@@ -214,6 +288,11 @@ sm_smtp_send(sm_portal *p, const char *text, size_t len, char **reason)
 	curl_easy_reset(s->curl);
 	s->err[0] = 0;
 	curl_easy_setopt(s->curl, CURLOPT_URL, url);
+	/* localhost is loopback whatever DNS or /etc/hosts would say. */
+	if (loop == 2) {
+		pin = curl_slist_append(NULL, "::127.0.0.1:");
+		curl_easy_setopt(s->curl, CURLOPT_CONNECT_TO, pin);
+	}
 	curl_easy_setopt(s->curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
 	curl_easy_setopt(s->curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(s->curl, CURLOPT_CONNECTTIMEOUT, 15L);
@@ -254,7 +333,9 @@ sm_smtp_send(sm_portal *p, const char *text, size_t len, char **reason)
 	}
 	/* No copy of the password in our handle beyond this call. */
 	curl_easy_setopt(s->curl, CURLOPT_PASSWORD, "");
+	curl_easy_setopt(s->curl, CURLOPT_CONNECT_TO, NULL);
 	curl_slist_free_all(rcpt);
+	curl_slist_free_all(pin);
 	sm_buf_free(&crlf);
 	free(slot);
 	free(url);

@@ -61,6 +61,9 @@ vmsg(const char *kind, const char *fmt, va_list ap)
 	if (n < 0 || (size_t)n >= sizeof line)
 		n = 0;
 	vsnprintf(line + n, sizeof line - n, fmt, ap);
+	/* Names and subjects in a message may come from a partner: their
+	 * control characters never reach the terminal (show.c). */
+	sm_field_str(line);
 	fprintf(stderr, "%s\n", line);
 }
 

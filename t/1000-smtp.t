@@ -6,7 +6,8 @@
 # an outage that flush repairs exactly once (also with two flushes at
 # once), one transaction per recipient over one connection, and the
 # SMTP password nowhere: not in the portal, not in argv, not in the
-# environment, not on stderr.
+# environment, not on stderr; a token only in the clear to a relay at a
+# real loopback address (not one whose name starts with "127.").
 . "$(dirname "$0")/lib.sh"
 
 exec </dev/null
@@ -457,6 +458,30 @@ done
 same "the queue is empty" 0 "$(queued)"
 same "every Message-ID the relay holds is unique" "" \
 	"$(cat plain.md/new/* | grep -i '^Message-ID:' | sort | uniq -d)"
+
+# ============ only a real loopback address is loopback ============
+# A host name that merely starts with "127." may be anyone's (DNS can
+# give 127.0.0.1.attacker.example any address): a mail with a token
+# never goes to it without TLS.  Here libcurl resolves
+# 127.0.0.1.localhost to the loopback address, so the relay that offers
+# no STARTTLS would take it in the clear.
+N3=nora@newcomer.example
+cfg smtp_url "smtp://127.0.0.1.localhost:$P3" smtp_from "$FROM"
+n=$(relay_n bare)
+srun 0 "an invitation through smtp://127.0.0.1.localhost: the send succeeds" \
+	smail-send -u $A -s 'Lookalike' -m body.txt $N3
+err_has "with a warning that the mail needs TLS" 'warning.*TLS'
+same "nothing reached the relay in the clear" "$n" "$(relay_n bare)"
+same "the invitation stays queued" 1 "$(queued)"
+srun 75 "flush through it: 75" smail-admin flush
+same "still nothing sent" "$n" "$(relay_n bare)"
+cfg smtp_url "smtp://localhost:$P3" smtp_from "$FROM"
+srun 0 "flush through smtp://localhost, which is loopback" smail-admin flush
+same "the relay has it" $((n + 1)) "$(relay_n bare)"
+m=$(relay_mail bare $N3)
+check "the invitation with its token" test -n "$(token_of "$m")"
+same "in the clear, as loopback allows" no "$(field "$m" x-tls)"
+same "the queue is empty" 0 "$(queued)"
 
 # ============ the SMTP password appears nowhere ============
 tls

@@ -209,8 +209,8 @@ fi
 
 # --- --json for the other listings: strings exact ---
 # A subject with a TAB, quotes, a backslash, a newline, non-ASCII text
-# and a control character: TSV turns TAB and newline into spaces, JSON
-# keeps everything.
+# and a control character: TSV turns TAB, newline and every other
+# control character into spaces, JSON keeps everything.
 printf 'Tab\there "quoted" back\\slash\nnew line \303\234berblick \346\241\210\344\273\266 \001ctl' >jsubj
 jsubj=$(cat jsubj)
 printf 'att\n' >att.txt
@@ -220,8 +220,8 @@ run 0 "smail-inbox --json" smail-inbox --user $B --json
 cp out inbox.json
 run 0 "smail-inbox (TSV)" smail-inbox --user $B
 cp out inbox.tsv
-same "the TSV line: TAB and newline became spaces" \
-	"$(printf '%s\tNA\t%s\t%s' "$MJ" $A "$(tr '\t\n' '  ' <jsubj)")" \
+same "the TSV line: TAB, newline and ^A became spaces" \
+	"$(printf '%s\tNA\t%s\t%s' "$MJ" $A "$(tr '\t\n\001' '   ' <jsubj)")" \
 	"$(grep "^$MJ	" inbox.tsv | cut -f1,3-)"
 run 0 "a draft with two recipients and that subject" \
 	smail-send -u $A --draft -s "$jsubj" -m body.txt $B $C

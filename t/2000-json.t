@@ -97,9 +97,10 @@ same_file() {
 # field_of FILE ID KEY: the exact value of KEY in the object whose id is
 # ID, without a newline added (jq -j).
 field_of() { jq -j --arg id "$2" "select(.id == \$id) | .$3" "$1"; }
-# tsv JQ-FIELDS: the jq expression that rebuilds a TSV line from an
-# object, TAB, CR and LF in text fields turned into spaces.
-sp='split("\t") | join(" ") | split("\r") | join(" ") | split("\n") | join(" ")'
+# sp: the jq filter that makes a text field of a TSV line from a JSON
+# string: every control character (C0, DEL, C1; TAB, CR and LF among
+# them) turned into a space, as smail(7) has it.
+sp='gsub("[\u0000-\u001f\u007f-\u009f]"; " ")'
 
 # ============ messages with awkward subjects ============
 # Each subject is kept in a file, as the exact bytes expected back.
@@ -145,7 +146,7 @@ jq_all "inbox: dates UTC ISO 8601" inbox.json ".date | test(\"$TIME_RE\")"
 jq_all "inbox: flags N|R then A|-" inbox.json '.flags | test("^[NR][A-]$")'
 same "inbox: the same messages in the same order as the TSV" \
 	"$(cut -f1 inbox.tsv)" "$(jq -r .id inbox.json)"
-# The TSV is the JSON with TAB, CR, LF turned into spaces (but for the
+# The TSV is the JSON with control characters turned into spaces (but for the
 # message that holds bytes that are no UTF-8, which the TSV prints as
 # they are).
 grep -v "^$M_BAD$TAB" inbox.tsv >want.tsv
