@@ -1,7 +1,7 @@
 /*
  * rawtext: stores names as given, past the checks the commands make on
  * input, the way a store written by an older version (or by hand) may
- * hold them.  Used by t/2400-control-chars.t, which expects every
+ * hold them.  Used by t/0640-control-chars.t, which expects every
  * listing to show them without their control characters.
  *
  *   rawtext name ADDR FIRST LAST       the account ADDR's name
