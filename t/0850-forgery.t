@@ -50,4 +50,20 @@ run 0 "eve forwards ada's real message" \
 run 0 "ben reads it" smail-fetch -u ben@partner.example "$(cat out)"
 out_has "the quoted original shows as verified" \
 	"^Forwarded: $real, ada@agency.example, original verified$"
+
+# 4. A message from an address that has no account here: accounts are
+# never deleted, so it is a forgery, whatever key signed it.
+B=ben@partner.example
+run 0 "eve stores a message from an address with no account" \
+	env SMAIL_USER=eve@mallory.example "$FORGE" ghost nobody@agency.example $B
+ghost=$(cat out)
+run 65 "ben's inbox reports it (exit 65)" smail-inbox --user $B
+err_has "naming it, and why" "$ghost: the message is tampered with \\(its sender nobody@agency.example has no account here\\)"
+check "it does not list" sh -c "! grep -q '^$ghost' out"
+out_has "the others still list" "^$real	"
+run 65 "fetching it: 65" smail-fetch -u $B "$ghost"
+err_has "naming it" "$ghost"
+run 65 "smail-admin check: 65" smail-admin check
+out_has "naming it" "^$ghost	its sender nobody@agency.example has no account$"
+run 0 "ben can delete it" smail-inbox --user $B -d "$ghost"
 done_testing

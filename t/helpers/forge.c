@@ -8,6 +8,8 @@
  *                                   forger's key
  *   forge forward VICTIM RCPT       a forward embedding an "original"
  *                                   from VICTIM signed with a made-up key
+ *   forge ghost ADDR RCPT           a message from ADDR, which has no
+ *                                   account, signed with a made-up key
  *
  * Prints the new message id.
  */
@@ -30,10 +32,11 @@ put_part(struct sm_msgw *w, unsigned part, const void *p, size_t n,
 	return sm_msgw_part_end(w, ref->hash);
 }
 
-/* The whole message written by hand: header "from" VICTIM. */
+/* The whole message written by hand: header "from" VICTIM, signed
+ * with K (whose public key is PK). */
 static int
-impersonate(sm_portal *p, const struct sm_ident *me, const char *victim,
-    const char *rcpt)
+impersonate(sm_portal *p, const char *victim, const char *rcpt,
+    const struct sm_keys *k, const unsigned char pk[32])
 {
 	static const char body[] = "Please wire the fee today.\n";
 	struct sm_msgw w;
@@ -51,7 +54,7 @@ impersonate(sm_portal *p, const struct sm_ident *me, const char *victim,
 	if ((rc = sm_account_get(p, rc_canon, &a)) != 0)
 		goto out;
 	/* The victim's address, the forger's key. */
-	if ((rc = sm_msgw_init(&w, p, vc, me->pub.sign_pk, me->keys, 2)) != 0)
+	if ((rc = sm_msgw_init(&w, p, vc, pk, k, 2)) != 0)
 		goto out;
 	memset(&s, 0, sizeof s);
 	if ((rc = put_part(&w, 1, body, sizeof body - 1, &s.body)) != 0)
@@ -59,13 +62,13 @@ impersonate(sm_portal *p, const struct sm_ident *me, const char *victim,
 	memcpy(s.id, w.env.id, sizeof w.env.id);
 	s.from = (char *)victim;
 	s.from_name = "";
-	memcpy(s.from_pk, me->pub.sign_pk, 32);
+	memcpy(s.from_pk, pk, 32);
 	to[0] = (char *)rcpt;
 	s.to = to;
 	s.nto = 1;
 	s.date = w.env.date;
 	s.subject = "Fee";
-	sm_stmt_encode(&st, &s, me->keys);
+	sm_stmt_encode(&st, &s, k);
 	if ((rc = put_part(&w, 0, st.p, st.len, &ref)) != 0)
 		goto out;
 	sm_msgw_rcpt(&w, rc_canon, a.pub.box_pk);
@@ -139,6 +142,25 @@ forward(sm_portal *p, const struct sm_ident *me, const char *victim,
 	return rc;
 }
 
+/* A message from ADDR, which has no account here, under a key made up
+ * for it. */
+static int
+ghost(sm_portal *p, const char *addr, const char *rcpt)
+{
+	struct sm_pubkeys pub;
+	struct sm_keys *k = sm_secret_alloc(sizeof *k);
+	char *c = NULL;
+	int rc;
+
+	if ((rc = sm_addr_canon(addr, &c)) == 0) {
+		sm_keys_generate(c, &pub, k);
+		rc = impersonate(p, addr, rcpt, k, pub.sign_pk);
+	}
+	free(c);
+	sm_secret_free(k);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -150,13 +172,15 @@ main(int argc, char **argv)
 	sm_init(argv[0]);
 	sm_opts_init(&o);
 	if (argc != 4)
-		sm_die(EX_USAGE, "usage: forge impersonate|forward VICTIM RCPT");
+		sm_die(EX_USAGE, "usage: forge impersonate|forward|ghost VICTIM RCPT");
 	if ((rc = sm_portal_open(o.dir, &p)) != 0 || (rc = sm_auth(p, &o, &me)) != 0)
 		return rc;
 	if (strcmp(argv[1], "impersonate") == 0)
-		rc = impersonate(p, &me, argv[2], argv[3]);
+		rc = impersonate(p, argv[2], argv[3], me.keys, me.pub.sign_pk);
 	else if (strcmp(argv[1], "forward") == 0)
 		rc = forward(p, &me, argv[2], argv[3]);
+	else if (strcmp(argv[1], "ghost") == 0)
+		rc = ghost(p, argv[2], argv[3]);
 	else
 		rc = sm_err(EX_USAGE, "%s: unknown mode", argv[1]);
 	sm_ident_free(&me);
