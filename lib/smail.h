@@ -1051,9 +1051,15 @@ void sm_mf_begin(sm_buf *m, const struct sm_opened *o,
 void sm_mf_file(sm_buf *m, const char *name, const unsigned char sha[32], int att);
 void sm_mf_finish(sm_buf *m, const sm_buf *stmt, size_t body_off,
     size_t body_size, const unsigned char portal_sk[64]);
-/* Checks a zip from smail-fetch -z offline (P, if any, pins the keys):
- * 0 verified, 65 not. */
-int sm_zip_verify(const char *file, sm_portal *p, FILE *out);
+/* A portal key to pin, as --portal-key takes it: a fingerprint (16 hex
+ * digits) or the whole key in base64url.  0 or 64. */
+int sm_pin_parse(const char *arg);
+/* Checks a zip from smail-fetch -z offline.  The portal key is pinned
+ * by P (the portal at hand: its key, and the sender's account there)
+ * or PIN (sm_pin_parse's argument), or both: 0 verified; 65 when
+ * anything fails, and when nothing pins the portal key (the summary
+ * says so). */
+int sm_zip_verify(const char *file, sm_portal *p, const char *pin, FILE *out);
 
 /* ---- seglist.c: append-only lists kept in segments ("q:", "S:") ----- */
 
