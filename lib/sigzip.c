@@ -7,13 +7,16 @@
  * statement (which binds the body and each attachment by BLAKE2b
  * hash) and is signed by the portal's key.  `smail-fetch --verify`
  * needs no portal: it checks the portal's signature, the sender's
- * signature, and every file against both.  When a portal is at hand it
- * also checks that the keys are that portal's and that sender's.
+ * signature, and every file against both; every file must be one the
+ * statement accounts for.  It says "verified" only when the portal's
+ * key is pinned: by --portal-key, or by the portal at hand, which also
+ * checks that the sender key is that sender account's.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <archive.h>
@@ -144,12 +147,12 @@ sm_mf_finish(sm_buf *m, const sm_buf *stmt, size_t body_off, size_t body_size,
 /* ---- checking ---- */
 
 struct zfile {
-	char *name;
+	char *name, *show;             /* as in the zip; fit for a line */
 	unsigned char sha[32], b2[32];
 	uint64_t size;
 	int role;                      /* -1 message.txt, N attachment N,
 	                                * UNACCOUNTED, or ROLE_DUP */
-	int listed, bad;
+	int regular, listed, bad;
 };
 #define UNACCOUNTED (-2)
 #define ROLE_DUP (-3)
@@ -166,11 +169,26 @@ zip_free(struct zip *z)
 {
 	size_t i;
 
-	for (i = 0; i < z->n; i++)
+	for (i = 0; i < z->n; i++) {
 		free(z->f[i].name);
+		free(z->f[i].show);
+	}
 	free(z->f);
 	sm_buf_free(&z->manifest);
 	sm_buf_free(&z->message);
+}
+
+/* S fit for a line of the report: control characters as spaces, so
+ * that a name cannot make lines of its own. */
+static char *
+shown(const char *s)
+{
+	char *c = sm_xstrdup(s), *q;
+
+	for (q = c; *q; q++)
+		if ((unsigned char)*q < 0x20 || *q == 0x7f)
+			*q = ' ';
+	return c;
 }
 
 /* The names of FILE's entries, each ended by a NUL, into OUT, as one
@@ -258,6 +276,8 @@ read_zip(const char *file, struct zip *z)
 		f = &z->f[z->n++];
 		memset(f, 0, sizeof *f);
 		f->name = sm_xstrdup(name);
+		f->show = shown(name);
+		f->regular = archive_entry_filetype(e) == AE_IFREG;
 		f->size = size;
 		f->role = UNACCOUNTED;
 		crypto_hash_sha256_final(&sh, f->sha);
@@ -582,6 +602,11 @@ sm_zip_verify(const char *file, sm_portal *p, const char *pin, FILE *out)
 		names = sm_att_names(&s, "message.txt", "manifest.txt");
 		for (i = 0; i < z.n; i++) {
 			int role = UNACCOUNTED;
+			if (!z.f[i].regular) {
+				fprintf(out, "UNLISTED\t%s (not a file)\n", z.f[i].show);
+				bad = z.f[i].bad = 1;
+				continue;
+			}
 			if (strcmp(z.f[i].name, "message.txt") == 0)
 				role = -1;
 			for (j = 0; j < s.natt && role == UNACCOUNTED; j++)
@@ -593,9 +618,9 @@ sm_zip_verify(const char *file, sm_portal *p, const char *pin, FILE *out)
 			z.f[i].role = role;
 			if (role == ROLE_DUP)
 				fprintf(out, "UNLISTED\t%s (a second file of that name)\n",
-				    z.f[i].name);
+				    z.f[i].show);
 			else if (role == UNACCOUNTED)
-				fprintf(out, "UNLISTED\t%s\n", z.f[i].name);
+				fprintf(out, "UNLISTED\t%s\n", z.f[i].show);
 			if (role < -1)
 				bad = z.f[i].bad = 1;
 		}
@@ -605,11 +630,17 @@ sm_zip_verify(const char *file, sm_portal *p, const char *pin, FILE *out)
 			fprintf(out, "MISSING\tmessage.txt\n");
 			bad = 1;
 		} else {
+			/* The body, then the newline the text view adds to a
+			 * body that does not end in one, and nothing more. */
 			if (boff <= z.message.len && bsize == s.body.size &&
 			    z.message.len - boff >= bsize) {
+				const unsigned char *b = z.message.p + boff;
 				unsigned char h[32];
-				crypto_generichash(h, 32, z.message.p + boff, bsize, NULL, 0);
-				body_ok = sodium_memcmp(h, s.body.hash, 32) == 0;
+				size_t want = bsize + (bsize && b[bsize - 1] != '\n');
+				crypto_generichash(h, 32, b, bsize, NULL, 0);
+				body_ok = sodium_memcmp(h, s.body.hash, 32) == 0 &&
+				    z.message.len - boff == want &&
+				    (want == bsize || b[bsize] == '\n');
 			}
 			heads_ok = heads_match(&s, &z, boff, bsize, names);
 			if (!heads_ok)
@@ -627,10 +658,18 @@ sm_zip_verify(const char *file, sm_portal *p, const char *pin, FILE *out)
 			} else if (f->size != s.att[j].ref.size ||
 			    sodium_memcmp(f->b2, s.att[j].ref.hash, 32) != 0) {
 				fprintf(out, "CHANGED\t%s (not what the sender sent)\n",
-				    f->name);
+				    f->show);
 				bad = f->bad = 1;
 			}
 		}
+	}
+	/* From here on they are only shown (a sender with control
+	 * characters has failed above, and has no account). */
+	for (i = 0; i < 3; i++) {
+		char **fld = i == 0 ? &msg : i == 1 ? &sender : &date;
+		char *c = shown(*fld);
+		free(*fld);
+		*fld = c;
 	}
 	/* The manifest's lines: each file the statement accounts for, with
 	 * its SHA-256, and nothing else. */
@@ -641,25 +680,28 @@ sm_zip_verify(const char *file, sm_portal *p, const char *pin, FILE *out)
 				int told = 0;
 				for (i = 0; have_stmt && i < s.natt; i++)
 					told |= strcmp(names[i], ml[j].name) == 0;
-				if (!told)
-					fprintf(out, "MISSING\t%s\n", ml[j].name);
+				if (!told) {
+					char *n = shown(ml[j].name);
+					fprintf(out, "MISSING\t%s\n", n);
+					free(n);
+				}
 			}
 			bad = 1;
 			continue;
 		}
 		f->listed = 1;
 		if (sodium_memcmp(f->sha, ml[j].sha, 32) != 0) {
-			fprintf(out, "CHANGED\t%s\n", f->name);
+			fprintf(out, "CHANGED\t%s\n", f->show);
 			bad = f->bad = 1;
 		} else if (have_stmt && f->role >= -1 && ml[j].att != f->role) {
 			fprintf(out, "BAD\tmanifest.txt does not list %s as the sender's "
-			    "statement has it\n", f->name);
+			    "statement has it\n", f->show);
 			bad = f->bad = 1;
 		}
 	}
 	for (i = 0; i < z.n; i++)
 		if (!z.f[i].listed && (z.f[i].role >= -1 || !have_stmt)) {
-			fprintf(out, "UNLISTED\t%s (not in manifest.txt)\n", z.f[i].name);
+			fprintf(out, "UNLISTED\t%s (not in manifest.txt)\n", z.f[i].show);
 			bad = z.f[i].bad = 1;
 		}
 	/* What pins the portal's key: --portal-key, the portal at hand. */
@@ -709,7 +751,7 @@ sm_zip_verify(const char *file, sm_portal *p, const char *pin, FILE *out)
 	}
 	for (i = 0; i < z.n; i++)
 		if (z.f[i].role >= -1 && !z.f[i].bad)
-			fprintf(out, "OK\t%s\n", z.f[i].name);
+			fprintf(out, "OK\t%s\n", z.f[i].show);
 	{
 		char *sf = sm_fingerprint(spk), *pf = sm_fingerprint(ppk);
 		if (bad || fail)

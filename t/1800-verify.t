@@ -131,6 +131,8 @@ cat >ztool.py <<'EOF'
 #   dup NAME FILE      a second entry NAME, holding FILE
 #   hide NAME          NAME left out of the central directory (its entry
 #                      stays, for readers of a stream to find)
+#   append NAME TEXT   TEXT added at the end of NAME
+#   link NAME TARGET   an entry NAME that is a symbolic link to TARGET
 import base64, hashlib, struct, subprocess, sys, zipfile
 
 def b64d(s):
@@ -145,6 +147,7 @@ names = z.namelist()
 data = {n: z.read(n) for n in names}
 extra = []
 hidden = []
+links = {}
 
 def lines():
     return data["manifest.txt"].decode().split("\n")[:-1]
@@ -213,6 +216,13 @@ while i < len(ops):
             if l.startswith("file: ") and f[3] == old:
                 ls[k] = " ".join(f[:3] + [new])
         put(ls); i += 3
+    elif op == "append":
+        data[ops[i + 1]] += ops[i + 2].encode(); i += 3
+    elif op == "link":
+        if ops[i + 1] not in names:
+            names.insert(len(names) - 1, ops[i + 1])
+        links[ops[i + 1]] = True
+        data[ops[i + 1]] = ops[i + 2].encode(); i += 3
     elif op == "hide":
         hidden.append(ops[i + 1]); i += 2
     elif op == "dup":
@@ -242,7 +252,13 @@ import warnings
 warnings.simplefilter("ignore")
 with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as out:
     for n in names:
-        out.writestr(n, data[n])
+        if n in links:
+            zi = zipfile.ZipInfo(n)
+            zi.create_system = 3
+            zi.external_attr = 0o120777 << 16
+            out.writestr(zi, data[n])
+        else:
+            out.writestr(n, data[n])
     for n, d in extra:
         out.writestr(n, d)
 if hidden:
@@ -438,6 +454,14 @@ else
 		rename message.txt note.txt
 	forged "re-signed: message.txt listed as an attachment" \
 		"does not list message\\.txt" unlist message.txt list message.txt att=0
+	forged "re-signed: text added after the body" "^CHANGED	message\\.txt \\(the body\\)\$" \
+		append message.txt 'Pay to account 12345.' rehash
+	forged "re-signed: an attachment made a symbolic link" \
+		"^UNLISTED	a1\\.txt \\(not a file\\)\$" link a1.txt /etc/passwd rehash
+	printf 'x\n' >nl.txt
+	forged "re-signed: a name with a newline and a TAB in it" \
+		"^UNLISTED	evil OK message\\.txt\$" put "$(printf 'evil\nOK\tmessage.txt')" nl.txt
+	check "which makes no line of its own" eval '[ "$(grep -c "^OK	message\.txt\$" out)" = 1 ]'
 
 	# A zip made up from scratch: a statement for alice, a manifest,
 	# both signed with another portal's key.
