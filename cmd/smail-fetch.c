@@ -18,12 +18,15 @@ static const char usage[] =
     "attachments\n"
     "       smail-fetch -e [-o FILE|DIR] ID... an RFC 5322 MIME message\n"
     "       smail-fetch -a NAME [-o FILE] ID   one attachment\n"
-    "       smail-fetch --verify FILE.zip...   check signed zips offline\n"
+    "       smail-fetch --verify [--portal-key FINGERPRINT] [-d DIR] FILE.zip...\n"
+    "                                         check signed zips; the portal key is\n"
+    "                                         pinned by --portal-key or -d\n"
     "Fetching marks a message read.\n"
     "common options: -d/--dir DIR, -u/--user ADDR, --password-file FILE,\n"
     "  --password-fd N, -q/--quiet, -h/--help, -V/--version\n";
 
 enum { TEXT, FILES, ZIP, EML, ATT };
+enum { OPT_PORTAL_KEY = SM_OPT_FIRST_FREE };
 
 #define SPOOL_MAX ((uint64_t)8 << 20)
 
@@ -256,12 +259,13 @@ main(int argc, char **argv)
 		{ "eml", no_argument, 0, 'e' },
 		{ "attachment", required_argument, 0, 'a' },
 		{ "verify", no_argument, 0, 'v' },
+		{ "portal-key", required_argument, 0, OPT_PORTAL_KEY },
 		{ 0, 0, 0, 0 }
 	};
 	struct sm_opts o;
 	struct sm_ident id = { 0 };
 	sm_portal *p = NULL;
-	const char *outarg = NULL, *att = NULL;
+	const char *outarg = NULL, *att = NULL, *pin = NULL;
 	char **ids = NULL;
 	size_t n = 0, i;
 	int ch, rc, mode = TEXT, first = 1, worst = 0, verify = 0;
@@ -277,6 +281,11 @@ main(int argc, char **argv)
 		case 'e': mode = mode == TEXT || mode == EML ? EML : -1; break;
 		case 'a': att = optarg; mode = mode == TEXT || mode == ATT ? ATT : -1; break;
 		case 'v': verify = 1; break;
+		case OPT_PORTAL_KEY:
+			if (sm_pin_parse(optarg) != 0)
+				sm_usage(usage);
+			pin = optarg;
+			break;
 		default: sm_usage(usage);
 		}
 	}
@@ -288,15 +297,21 @@ main(int argc, char **argv)
 		mode = FILES;
 	if (optind == argc)
 		sm_usage(usage);
+	if (pin && !verify) {
+		sm_err(EX_USAGE, "--portal-key goes with --verify");
+		sm_usage(usage);
+	}
 	if (verify) {
-		/* Offline: a portal only pins the keys, when one is named. */
+		/* Offline: a portal named, or --portal-key, pins the keys. */
 		if (mode != TEXT)
 			sm_usage(usage);
-		if (o.dir || getenv("SMAIL_DIR"))
+		const char *env = getenv("SMAIL_DIR");
+		if (o.dir || (env && *env))
 			if ((rc = sm_portal_open(o.dir, &p)) != 0)
 				return rc;
 		for (; optind < argc; optind++)
-			if ((rc = sm_zip_verify(argv[optind], p, stdout)) != 0 && !worst)
+			if ((rc = sm_zip_verify(argv[optind], p, pin, stdout)) != 0 &&
+			    !worst)
 				worst = rc;
 		fflush(stdout);
 		sm_portal_close(p);

@@ -39,7 +39,7 @@ _smail_takes_arg()
 	smail-inbox:-n)
 		return 0 ;;
 	smail-fetch:-u|smail-fetch:-o|smail-fetch:--output|smail-fetch:-a|\
-	smail-fetch:--attachment)
+	smail-fetch:--attachment|smail-fetch:--portal-key)
 		return 0 ;;
 	smail-addr:-u|smail-addr:-n|smail-addr:--name|smail-addr:-g|\
 	smail-addr:--group|smail-addr:--import)
@@ -453,9 +453,10 @@ _smail_values()
 	smail-send:-s|smail-send:--subject|smail-send:-x|smail-send:--exclude|\
 	smail-send:-E|smail-send:--expires|\
 	smail-inbox:-n|smail-fetch:-a|smail-fetch:--attachment|\
-	smail-addr:-n|smail-addr:--name)
-		# Free text, a duration, a count, or an attachment name, which
-		# only fetching the message would tell.
+	smail-fetch:--portal-key|smail-addr:-n|smail-addr:--name)
+		# Free text, a duration, a count, an attachment name, which
+		# only fetching the message would tell, or a key's fingerprint,
+		# which must come from somewhere trusted.
 		COMPREPLY=()
 		return ;;
 	esac
@@ -641,7 +642,7 @@ _smail_main()
 				--drafts --sent --json -d --delete" ;;
 		smail-fetch:*)
 			opts="$common -u --user -o --output -z --zip -e --eml
-				-a --attachment --verify" ;;
+				-a --attachment --verify --portal-key" ;;
 		smail-addr:*)
 			opts="$common -u --user -a --add -r --remove -n --name
 				-G --groups -g --group --delete --import --export

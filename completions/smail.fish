@@ -63,7 +63,7 @@ function __smail_spec -a cmd
                 sent json
         case smail-fetch
             printf '%s\n' $common d/dir= u/user= o/output= z/zip e/eml \
-                a/attachment= verify
+                a/attachment= verify portal-key=
         case smail-addr
             printf '%s\n' $common d/dir= u/user= a/add r/remove n/name= \
                 G/groups g/group= delete import= export json
@@ -428,6 +428,7 @@ complete -c smail-fetch -s z -l zip -d 'write a zip: message.txt, the attachment
 complete -c smail-fetch -s e -l eml -d 'write an RFC 5322 message'
 complete -c smail-fetch -s a -l attachment -x -d 'write one attachment'
 complete -c smail-fetch -l verify -d 'check zips written by -z, offline or against the portal'
+complete -c smail-fetch -l portal-key -x -d 'the portal key fingerprint to pin (smail-admin keys)'
 complete -c smail-fetch -n '__smail_has verify' -a '(__smail_zips)'
 complete -c smail-fetch -n 'not __smail_has verify' -a '(__smail_ids messages)'
 

@@ -102,8 +102,14 @@ check_message(sm_portal *p, const char *id, struct report *r)
 		problem(r, id, "the header cannot be read");
 		return;
 	}
-	if (sm_env_check_sender(p, &e) != 0)
-		problem(r, id, "not signed by the sender's key");
+	if (sm_env_check_sender(p, &e) != 0) {
+		char *a = sm_xasprintf("acct:%s", e.from);
+		if (sm_store_exists(p, a))
+			problem(r, id, "not signed by the sender's key");
+		else
+			problem(r, id, "its sender %s has no account", e.from);
+		free(a);
+	}
 	for (i = 0; i < e.nparts; i++)
 		for (n = 0; n < e.parts[i].nchunks; n++) {
 			char *key = sm_chunk_key(id, (unsigned)i, n);

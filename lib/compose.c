@@ -31,10 +31,12 @@ listed(char *const *v, size_t n, const char *addr)
 }
 
 /* O's attachments, but those named in DROP, go first in C; the ones C
- * already has (from -a) follow. */
+ * already has (from -a) follow.  FORWARD: O is the original, and each
+ * attachment taken is marked as its; else O is a draft, whose marks
+ * stay. */
 static void
 take_atts(struct sm_opened *o, char *const *drop, size_t ndrop,
-    struct sm_compose *c)
+    struct sm_compose *c, int forward)
 {
 	const struct sm_stmt *s = &o->stmt;
 	size_t added = c->natt, i, j;
@@ -47,9 +49,12 @@ take_atts(struct sm_opened *o, char *const *drop, size_t ndrop,
 		for (j = 0; j < ndrop; j++)
 			if (strcmp(s->att[i].name, drop[j]) == 0)
 				dropped = 1;
-		if (!dropped)
-			sm_compose_attach_part(c, s->att[i].name, s->att[i].ref.size,
-			    &o->env, o->K, s->att[i].ref.part);
+		if (dropped)
+			continue;
+		sm_compose_attach_part(c, s->att[i].name, s->att[i].ref.size,
+		    &o->env, o->K, s->att[i].ref.part);
+		c->att[c->natt - 1].from_orig = forward ? (unsigned)i + 1 :
+		    s->att[i].from_orig;
 	}
 	for (i = 0; i < added; i++) {
 		c->att = sm_xrealloc(c->att, (c->natt + 1) * sizeof *c->att);
@@ -118,7 +123,7 @@ sm_compose_forward(sm_portal *p, struct sm_opened *o, const sm_buf *text,
 	if (!c->subject)
 		c->subject = prefixed("Fwd: ", s->subject);
 	snprintf(c->forward_of, sizeof c->forward_of, "%s", s->id);
-	take_atts(o, drop, ndrop, c);
+	take_atts(o, drop, ndrop, c, 1);
 	return 0;
 }
 
@@ -168,6 +173,6 @@ sm_compose_from_draft(sm_portal *p, struct sm_opened *o, int keep_body,
 		memcpy(c->reply_to, s->reply_to, sizeof c->reply_to);
 	if (!c->forward_of[0])
 		memcpy(c->forward_of, s->forward_of, sizeof c->forward_of);
-	take_atts(o, drop, ndrop, c);
+	take_atts(o, drop, ndrop, c, 0);
 	return 0;
 }

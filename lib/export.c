@@ -202,6 +202,19 @@ free_names(char **v, size_t n)
 	free(v);
 }
 
+/* The same names, for a zip's check (sigzip.c). */
+char **
+sm_att_names(const struct sm_stmt *s, const char *taken, const char *taken2)
+{
+	return safe_names(s, taken, taken2);
+}
+
+void
+sm_names_free(char **v, size_t n)
+{
+	free_names(v, n);
+}
+
 /* ---- the text view ---- */
 
 static void
@@ -250,8 +263,9 @@ sm_text_head(sm_buf *b, const struct sm_opened *o)
 			if (i)
 				sm_buf_puts(b, ", ");
 			put_field(b, s->att[i].name);
-			sm_buf_printf(b, " (%llu bytes)",
-			    (unsigned long long)s->att[i].ref.size);
+			sm_buf_printf(b, " (%llu bytes%s)",
+			    (unsigned long long)s->att[i].ref.size,
+			    sm_forward_mark(o, i));
 		}
 		sm_buf_putc(b, '\n');
 	}
@@ -287,48 +301,6 @@ sm_text_view(sm_portal *p, struct sm_opened *o, sm_buf *b)
 	if (b->len > start && b->p[b->len - 1] != '\n')
 		sm_buf_putc(b, '\n');
 	return 0;
-}
-
-/* Checks the quoted original of a forward against its statement. */
-void
-sm_forward_verify(sm_portal *p, struct sm_opened *o)
-{
-	struct sm_stmt orig;
-	sm_buf body = { 0 };
-	unsigned char h[32];
-
-	o->orig_verified = 0;
-	if (!o->stmt.orig.len || sm_stmt_decode(&orig, o->stmt.orig.p,
-	    o->stmt.orig.len) != 0)
-		return;
-	/* Signed, but by whom?  The key must be the sender's account key. */
-	{
-		struct sm_account a;
-		char *canon = NULL;
-		int same = 0;
-		if (sm_addr_canon_quiet(orig.from, &canon) == 0 &&
-		    sm_store_begin(p, 0) == 0) {
-			if (sm_account_get(p, canon, &a) == 0) {
-				same = sodium_memcmp(a.pub.sign_pk, orig.from_pk, 32) == 0;
-				sm_account_free(&a);
-			}
-			sm_store_end(p);
-		}
-		free(canon);
-		if (!same) {
-			sm_stmt_free(&orig);
-			return;
-		}
-	}
-	if (sm_part_load(p, &o->env, o->K, 1, &body, NULL) == 0 &&
-	    o->stmt.orig_offset <= body.len &&
-	    body.len - o->stmt.orig_offset == orig.body.size) {
-		crypto_generichash(h, 32, body.p + o->stmt.orig_offset,
-		    body.len - o->stmt.orig_offset, NULL, 0);
-		o->orig_verified = sodium_memcmp(h, orig.body.hash, 32) == 0;
-	}
-	sm_buf_free(&body);
-	sm_stmt_free(&orig);
 }
 
 /* ---- one attachment ---- */

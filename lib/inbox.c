@@ -671,9 +671,10 @@ sm_wipe_unheld(sm_portal *p, const char *id)
 }
 
 /* Checks that the header's signing key is the sender's account key.
- * The keys of senders seen lately are remembered: an active account's
- * signing key does not change, and folding a large queue would
- * otherwise read the same account again for every message. */
+ * Accounts are never deleted, so a sender with no account here is a
+ * forgery too.  The keys of senders seen lately are remembered: an
+ * active account's signing key does not change, and folding a large
+ * queue would otherwise read the same account again for every message. */
 int
 sm_env_check_sender(sm_portal *p, const struct sm_env *e)
 {
@@ -693,7 +694,8 @@ sm_env_check_sender(sm_portal *p, const struct sm_env *e)
 			    "signed by %s's key)", e->id, e->from);
 	rc = sm_account_get(p, e->from, &a);
 	if (rc == EX_NOUSER)
-		return 0;      /* the sender's account is gone: the header's key stands */
+		return sm_err(EX_DATAERR, "%s: the message is tampered with (its "
+		    "sender %s has no account here)", e->id, e->from);
 	if (rc)
 		return rc;
 	rc = sodium_memcmp(a.pub.sign_pk, e->from_pk, 32) == 0 ? 0 :

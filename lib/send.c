@@ -354,6 +354,7 @@ write_parts(sm_portal *p, struct sm_msgw *w, const struct sm_ident *from,
 	s.att = sm_xcalloc(c->natt ? c->natt : 1, sizeof *s.att);
 	for (i = 0; i < c->natt; i++) {
 		s.att[i].name = c->att[i].name;
+		s.att[i].from_orig = c->att[i].from_orig;
 		if ((rc = write_src_part(p, w, part++, &c->att[i], &s.att[i].ref)) != 0)
 			goto out;
 		s.natt++;
@@ -370,6 +371,7 @@ write_parts(sm_portal *p, struct sm_msgw *w, const struct sm_ident *from,
 	s.subject = c->subject ? c->subject : "";
 	memcpy(s.reply_to, c->reply_to, sizeof s.reply_to);
 	memcpy(s.forward_of, c->forward_of, sizeof s.forward_of);
+	s.orig_atts = c->forward_of[0] != 0;
 	if (c->orig.len) {
 		sm_buf_put(&s.orig, c->orig.p, c->orig.len);
 		s.orig_offset = c->orig_offset;

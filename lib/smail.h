@@ -693,11 +693,18 @@ struct sm_stmt {
 	struct sm_pref body;           /* always part 1 */
 	int has_html;
 	struct sm_pref html;
-	struct sm_att { char *name; struct sm_pref ref; } *att;
+	struct sm_att {
+		char *name;
+		struct sm_pref ref;
+		unsigned from_orig;    /* as in struct sm_src */
+	} *att;
 	size_t natt;
 	char reply_to[65], forward_of[65];
 	sm_buf orig;                   /* a forward: the original statement */
 	uint64_t orig_offset;          /* where the quoted original starts */
+	int orig_atts;                 /* a forward that says which attachments
+	                                * it carries from the original (from_orig);
+	                                * older forwards do not */
 	unsigned char sig[64];
 };
 
@@ -799,6 +806,8 @@ struct sm_src {                    /* an attachment to send */
 	const struct sm_env *env;      /* or a part of a stored message */
 	const unsigned char *K;
 	unsigned part;
+	unsigned from_orig;            /* a forward: 1 + the index of the original's
+	                                * attachment it carries; 0 added */
 };
 
 struct sm_compose {
@@ -843,11 +852,16 @@ int sm_send(sm_portal *p, const struct sm_ident *from, struct sm_compose *c,
 
 /* ---- read.c: opening, marking, deleting ----------------------------- */
 
+/* What a forward's reader is told of each attachment. */
+enum { SM_FWD_UNCHECKED, SM_FWD_ADDED, SM_FWD_ORIGINAL, SM_FWD_UNVERIFIED };
+
 struct sm_opened {
 	struct sm_env env;
 	struct sm_stmt stmt;
 	unsigned char K[32];
-	int orig_verified;             /* a forward's quoted original checks */
+	int orig_verified;             /* a forward: its quoted original and every
+	                                * attachment it says is the original's check */
+	unsigned char fwd_att[64];     /* a forward: SM_FWD_* of each attachment */
 };
 
 void sm_opened_free(struct sm_opened *o);
@@ -878,15 +892,37 @@ int sm_out_create(struct sm_out *o, const char *path);
  * closed not OK is gone.  73 when PATH appeared meanwhile. */
 int sm_out_close(struct sm_out *o, int ok);
 char *sm_safe_name(const char *name);
+/* The names the attachments of S get in a directory or a zip: safe,
+ * unique, none TAKEN or TAKEN2 (NULL: none).  Free with sm_names_free. */
+char **sm_att_names(const struct sm_stmt *s, const char *taken,
+    const char *taken2);
+void sm_names_free(char **v, size_t n);
 void sm_text_head(sm_buf *b, const struct sm_opened *o);
 int sm_text_view(sm_portal *p, struct sm_opened *o, sm_buf *b);
-void sm_forward_verify(sm_portal *p, struct sm_opened *o);
 int sm_att_find(const struct sm_stmt *s, const char *name);
 int sm_write_att(sm_portal *p, struct sm_opened *o, size_t i, struct sm_out *out);
 /* DIR/ID.txt and the attachments; refuses before writing if any exists. */
 int sm_export_dir(sm_portal *p, struct sm_opened *o, const char *dir);
 int sm_export_zip(sm_portal *p, struct sm_opened *o, struct sm_out *out);
 int sm_export_eml(sm_portal *p, struct sm_opened *o, struct sm_out *out);
+
+/* ---- forward.c: a forward's original, checked ----------------------- */
+
+/* Checks forward O against the original statement it carries: the
+ * statement's signature and that its key is its sender account's, the
+ * quoted body, and each attachment the forward says is the original's
+ * (name, size and the BLAKE2b of what it holds).  Sets
+ * O->orig_verified and O->fwd_att. */
+void sm_forward_verify(sm_portal *p, struct sm_opened *o);
+/* The judgement itself, from what the caller read: ORIG the decoded
+ * original statement (NULL: none that decodes), SIGNER_OK whether its
+ * key is its sender's, BODY the forward's body, AH[i] the BLAKE2b of
+ * attachment i's content when HAVE[i].  Reads nothing. */
+void sm_forward_judge(struct sm_opened *o, const struct sm_stmt *orig,
+    int signer_ok, const unsigned char *body, size_t blen,
+    const unsigned char (*ah)[32], const unsigned char *have);
+/* What the text view says of attachment I: "" outside forwards. */
+const char *sm_forward_mark(const struct sm_opened *o, size_t i);
 
 /* ---- ids.c: message ids from operands or standard input ------------- */
 
@@ -1064,9 +1100,15 @@ void sm_mf_begin(sm_buf *m, const struct sm_opened *o,
 void sm_mf_file(sm_buf *m, const char *name, const unsigned char sha[32], int att);
 void sm_mf_finish(sm_buf *m, const sm_buf *stmt, size_t body_off,
     size_t body_size, const unsigned char portal_sk[64]);
-/* Checks a zip from smail-fetch -z offline (P, if any, pins the keys):
- * 0 verified, 65 not. */
-int sm_zip_verify(const char *file, sm_portal *p, FILE *out);
+/* A portal key to pin, as --portal-key takes it: a fingerprint (16 hex
+ * digits) or the whole key in base64url.  0 or 64. */
+int sm_pin_parse(const char *arg);
+/* Checks a zip from smail-fetch -z offline.  The portal key is pinned
+ * by P (the portal at hand: its key, and the sender's account there)
+ * or PIN (sm_pin_parse's argument), or both: 0 verified; 65 when
+ * anything fails, and when nothing pins the portal key (the summary
+ * says so). */
+int sm_zip_verify(const char *file, sm_portal *p, const char *pin, FILE *out);
 
 /* ---- seglist.c: append-only lists kept in segments ("q:", "S:") ----- */
 

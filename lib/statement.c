@@ -16,7 +16,16 @@
 #define STMT_MAGIC "SMT1"
 enum { T_ID = 1, T_FROM, T_FROM_NAME, T_FROM_PK, T_TO, T_CC, T_DATE,
 	T_SUBJECT, T_BODY, T_HTML, T_ATT, T_REPLY_TO, T_FORWARD_OF, T_ORIG,
-	T_ORIG_OFFSET, T_SIG = 31 };
+	T_ORIG_OFFSET, T_ORIG_ATT, T_SIG = 31 };
+
+/*
+ * T_ORIG_ATT (a forward, since the field was added): for each
+ * attachment in order, 4 bytes big-endian, 1 + the index of the
+ * original's attachment it carries, or 0 for one the forwarder added.
+ * Older forwards have no such field (orig_atts 0), and older readers
+ * skip it.
+ */
+#define MAX_ATT 64
 
 void
 sm_stmt_free(struct sm_stmt *s)
@@ -125,6 +134,17 @@ sm_stmt_encode(sm_buf *b, const struct sm_stmt *s, const struct sm_keys *k)
 		sm_rec_bytes(b, T_ORIG, s->orig.p, s->orig.len);
 		sm_rec_u64(b, T_ORIG_OFFSET, s->orig_offset);
 	}
+	if (s->orig_atts) {
+		unsigned char *v = sm_xcalloc(s->natt ? s->natt : 1, 4);
+		for (i = 0; i < s->natt; i++) {
+			v[4 * i] = (unsigned char)(s->att[i].from_orig >> 24);
+			v[4 * i + 1] = (unsigned char)(s->att[i].from_orig >> 16);
+			v[4 * i + 2] = (unsigned char)(s->att[i].from_orig >> 8);
+			v[4 * i + 3] = (unsigned char)s->att[i].from_orig;
+		}
+		sm_rec_bytes(b, T_ORIG_ATT, v, 4 * s->natt);
+		free(v);
+	}
 	stmt_sign_input(h, b->p, b->len);
 	crypto_sign_detached(sig, NULL, h, 64, k->sign_sk);
 	sm_rec_bytes(b, T_SIG, sig, 64);
@@ -158,8 +178,8 @@ copy_id(char dst[65], const unsigned char *p, size_t n, int *bad)
 int
 sm_stmt_decode(struct sm_stmt *s, const unsigned char *v, size_t n)
 {
-	const unsigned char *f;
-	size_t fn, signed_len = 0;
+	const unsigned char *f, *oa = NULL;
+	size_t fn, oan = 0, i, signed_len = 0;
 	unsigned tag;
 	uint64_t u;
 	sm_rd r;
@@ -215,7 +235,7 @@ sm_stmt_decode(struct sm_stmt *s, const unsigned char *v, size_t n)
 			s->has_html = 1;
 			break;
 		case T_ATT:
-			if (s->natt >= 64) {
+			if (s->natt >= MAX_ATT) {
 				bad = 1;
 				break;
 			}
@@ -234,6 +254,11 @@ sm_stmt_decode(struct sm_stmt *s, const unsigned char *v, size_t n)
 		case T_ORIG_OFFSET:
 			bad = sm_rd_u64(f, fn, &s->orig_offset) < 0;
 			break;
+		case T_ORIG_ATT:
+			oa = f;
+			oan = fn;
+			s->orig_atts = 1;
+			break;
 		case T_SIG:
 			if (fn != 64) {
 				bad = 1;
@@ -245,6 +270,19 @@ sm_stmt_decode(struct sm_stmt *s, const unsigned char *v, size_t n)
 			break;
 		default:
 			break;
+		}
+	}
+	/* One entry per attachment, each naming one of the original's. */
+	if (!bad && s->orig_atts) {
+		if (oan != 4 * s->natt)
+			bad = 1;
+		for (i = 0; !bad && i < s->natt; i++) {
+			const unsigned char *q = oa + 4 * i;
+			uint32_t k = (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 |
+			    (uint32_t)q[2] << 8 | q[3];
+			if (k > MAX_ATT)
+				bad = 1;
+			s->att[i].from_orig = k;
 		}
 	}
 	if (bad || rc < 0 || (seen & 95) != 95) {

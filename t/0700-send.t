@@ -332,8 +332,8 @@ same "the body: new text, 'Originally sent by', the original" \
 	"Please see below, Wombat.
 Originally sent by Alice Agent <$A> on $date1:
 $(cat body.txt)" "$(body_of view)"
-same "the original's attachments are kept" \
-	"report-q3.pdf ($(wc -c <report-q3.pdf | tr -d ' ') bytes), notes-q3.txt ($(wc -c <notes-q3.txt | tr -d ' ') bytes)" \
+same "the original's attachments are kept, and shown as the original's" \
+	"report-q3.pdf ($(wc -c <report-q3.pdf | tr -d ' ') bytes, from the original, verified), notes-q3.txt ($(wc -c <notes-q3.txt | tr -d ' ') bytes, from the original, verified)" \
 	"$(header view Attachments)"
 check "a Forwarded: line says the original is verified" \
 	grep -Eq "^Forwarded: .*$M1.*original verified" view
@@ -344,8 +344,8 @@ printf 'added on forward\n' >added.txt
 run 0 "-f with -x drops one attachment and -a adds one" \
 	smail-send -u $B -f "$M1" -x notes-q3.txt -a added.txt -m fwd.txt $D
 fetch $D "$(cat out)"
-same "report kept, notes dropped, added.txt added" \
-	"report-q3.pdf ($(wc -c <report-q3.pdf | tr -d ' ') bytes), added.txt ($(wc -c <added.txt | tr -d ' ') bytes)" \
+same "report kept, notes dropped, added.txt added (and shown so)" \
+	"report-q3.pdf ($(wc -c <report-q3.pdf | tr -d ' ') bytes, from the original, verified), added.txt ($(wc -c <added.txt | tr -d ' ') bytes, added by the forwarder)" \
 	"$(header view Attachments)"
 mark
 run 66 "-x of a name the original lacks: 66" \
