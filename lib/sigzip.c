@@ -178,16 +178,14 @@ zip_free(struct zip *z)
 	sm_buf_free(&z->message);
 }
 
-/* S fit for a line of the report: control characters as spaces, so
- * that a name cannot make lines of its own. */
+/* S fit for a line of the report: control characters (C1 too) as
+ * spaces, so that a name cannot make lines of its own. */
 static char *
 shown(const char *s)
 {
-	char *c = sm_xstrdup(s), *q;
+	char *c = sm_xstrdup(s);
 
-	for (q = c; *q; q++)
-		if ((unsigned char)*q < 0x20 || *q == 0x7f)
-			*q = ' ';
+	sm_field_str(c);
 	return c;
 }
 
