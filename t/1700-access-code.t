@@ -3,7 +3,8 @@
 # the code to register (smail-register --access-code-file, or a prompt
 # on the terminal); a missing or wrong code spends no token; wrong
 # codes count toward a lockout of their own, which a reset of such an
-# account (which needs the code too) shares; the code is stored nowhere.
+# account (which needs the code too) shares; the code is stored nowhere;
+# a code cannot apply to an invitation already pending without one.
 . "$(dirname "$0")/lib.sh"
 
 exec </dev/null
@@ -141,6 +142,30 @@ run 77 "then one wrong code: 77" \
 check "the first failure in a row does not lock" eval '! grep -q locked err'
 run 0 "so the right code then registers, with no unlock" \
 	smail-register --access-code-file code.txt --password-file pw.$H $H <invite-h.mail
+
+# --- a code cannot apply to an invitation pending without one ---
+K=kim@outside.example L=lee@outside.example
+run 0 "a message to kim, no code" smail-send -u $A -s 'Plain' -m body.txt $K
+n=$(mail_count)
+smail-inbox --user $A --sent >sent.before 2>/dev/null
+run 65 "then one with a code: refused (65)" \
+	smail-send -u $A --access-code-file code.txt -s 'Coded' -m body.txt $K
+err_has "naming kim" "$K: invited earlier without an access code"
+err_lines "on one line" 1
+check "no id printed" test ! -s out
+same "nothing mailed" "$n" "$(mail_count)"
+smail-inbox --user $A --sent >sent.after 2>/dev/null
+check "nothing stored" cmp -s sent.before sent.after
+printf '%s\tTo kim\tbody.txt\n%s\tTo lee\tbody.txt\n' $K $L >manifest
+run 65 "a batch with a code: 65" \
+	smail-send -u $A --access-code-file code.txt -b manifest
+err_has "its line 1 fails, naming kim" "manifest:1: $K: invited earlier"
+err_has "one line failed" 'manifest: 1 line failed'
+same "line 2 goes" 1 "$(wc -l <out | tr -d ' ')"
+out_has "to lee" "	$L\$"
+same "lee is invited" invited "$(state_of $L)"
+check "and lee's invitation asks for the code" grep -qi 'access code' "$(mail_for $L)"
+same "one mail: lee's" "$((n + 1))" "$(mail_count)"
 
 # --- the access code has a lockout of its own ---
 I=ivy@outside.example
