@@ -132,6 +132,23 @@ mails_today(const struct sm_account *a, int64_t now, int64_t *next)
 	return n;
 }
 
+/* A reset that waits for approve, or is approved and waits for the next
+ * sign-in, has had its token and the new password already: a request,
+ * which anyone may make, does not replace it. */
+static int
+reset_pending(const struct sm_account *a)
+{
+	if (a->reset == SM_RESET_WAITING)
+		return sm_err(EX_TEMPFAIL, "%s: a reset waits for the operator's "
+		    "approval (smail-admin approve); a new request cannot replace "
+		    "it", a->addr);
+	if (a->reset == SM_RESET_APPROVED)
+		return sm_err(EX_TEMPFAIL, "%s: a reset was approved: sign in with "
+		    "its new password to complete it; a new request cannot "
+		    "replace it", a->addr);
+	return 0;
+}
+
 /* Checks the access code of A under its own lockout: 0 when right. */
 static int
 code_ok(sm_portal *p, const struct sm_account *a, const char *code_file)
@@ -182,6 +199,8 @@ sm_reset_request(sm_portal *p, const struct sm_opts *o, const char *addr,
 		    "invitation with smail-register", addr);
 		goto out;
 	}
+	if ((rc = reset_pending(&a)) != 0)
+		goto out;
 	if (mails_today(&a, now, &next) >= MAILS_PER_DAY) {
 		sm_fmt_time(next, when);
 		rc = sm_err(EX_TEMPFAIL, "%s: at most %d reset mails a day; try "
@@ -207,6 +226,8 @@ sm_reset_request(sm_portal *p, const struct sm_opts *o, const char *addr,
 
 	if ((rc = load(p, addr, &canon, &cur, 1)) != 0)
 		goto out;
+	if ((rc = reset_pending(&cur)) != 0)
+		goto abort;
 	if (mails_today(&cur, now, &next) >= MAILS_PER_DAY) {
 		sm_fmt_time(next, when);
 		rc = sm_err(EX_TEMPFAIL, "%s: at most %d reset mails a day; try "
