@@ -18,6 +18,7 @@ enum {
 	A_RESET = 30, A_RS_HASH, A_RS_EXPIRES, A_RS_SALT, A_RS_OPS, A_RS_MEM,
 	A_RS_TPK, A_RS_TSK, A_RS_MISMATCH, A_RS_SKEL, A_RS_XFER, A_RS_MAILS,
 	A_SESSIONS = 50, A_CODE_SALT, A_CODE_OPS, A_CODE_MEM, A_CODE_CHECK,
+	A_CODE_FAILED, A_CODE_LOCK_UNTIL, A_CODE_LOCKS,
 };
 
 void
@@ -106,6 +107,13 @@ sm_account_encode(sm_buf *b, const struct sm_account *a)
 		if (a->code_check.len)
 			sm_rec_bytes(b, A_CODE_CHECK, a->code_check.p, a->code_check.len);
 	}
+	/* Written only when set: a record without them reads as before. */
+	if (a->code_failed)
+		sm_rec_u64(b, A_CODE_FAILED, a->code_failed);
+	if (a->code_lock_until)
+		sm_rec_u64(b, A_CODE_LOCK_UNTIL, (uint64_t)a->code_lock_until);
+	if (a->code_locks)
+		sm_rec_u64(b, A_CODE_LOCKS, a->code_locks);
 }
 
 static int
@@ -197,6 +205,9 @@ sm_account_decode(struct sm_account *a, const unsigned char *v, size_t n)
 		case A_CODE_OPS: bad = sm_rd_u64(f, fn, &a->code_pw.ops); a->has_code |= 2; break;
 		case A_CODE_MEM: bad = sm_rd_u64(f, fn, &a->code_pw.mem); a->has_code |= 4; break;
 		case A_CODE_CHECK: a->code_check.len = 0; sm_buf_put(&a->code_check, f, fn); break;
+		case A_CODE_FAILED: bad = sm_rd_u64(f, fn, &a->code_failed); break;
+		case A_CODE_LOCK_UNTIL: bad = i64(&a->code_lock_until, f, fn); break;
+		case A_CODE_LOCKS: bad = sm_rd_u64(f, fn, &a->code_locks); break;
 		case A_SESSIONS:
 			bad = fn % 32 != 0;
 			a->sessions.len = 0;
@@ -279,10 +290,20 @@ sm_account_locked(const sm_portal *p, const struct sm_account *a)
 	return a->lock_until > sm_now();
 }
 
+int
+sm_account_code_locked(const sm_portal *p, const struct sm_account *a)
+{
+	(void)p;
+	return a->code_lock_until > sm_now();
+}
+
+/* An invited account has no password: its access code lock is the one
+ * that keeps it out.  An active one is locked by its password's. */
 const char *
 sm_account_state(const sm_portal *p, const struct sm_account *a)
 {
-	if (sm_account_locked(p, a))
+	if (sm_account_locked(p, a) ||
+	    (a->state == SM_INVITED && sm_account_code_locked(p, a)))
 		return "locked";
 	return a->state == SM_INVITED ? "invited" : "active";
 }
@@ -582,6 +603,9 @@ sm_account_unlock(sm_portal *p, const char *addr)
 	}
 	a.lock_until = 0;
 	a.failed = 0;
+	a.code_lock_until = 0;
+	a.code_failed = 0;
+	a.code_locks = 0;
 	if ((rc = sm_account_put(p, &a)) == 0 &&
 	    (rc = sm_audit(p, "unlock", canon, "")) == 0)
 		rc = sm_store_commit(p);

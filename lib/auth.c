@@ -1,9 +1,10 @@
 /*
  * auth.c: authentication with a password, under the lockout rules
- * (SPEC §2, §3): the attempt is counted and synced under the write
- * lock before Argon2id runs, so that killing the process does not
- * give an attacker a free guess; a locked account never has its
- * password checked.
+ * (SPEC §2, §3), and the same rules for access codes: the attempt is
+ * counted and synced under the write lock before Argon2id runs, so that
+ * killing the process does not give an attacker a free guess, and the
+ * count includes the attempts under way, so that running many at once
+ * does not either; a locked account never has its password checked.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,16 +13,20 @@
 
 #include "smail.h"
 
+/* The answer while KIND is locked: the same for every attempt, right or
+ * wrong. */
 static int
-locked_msg(const struct sm_account *a)
+locked_msg(const struct sm_account *a, int kind)
 {
 	char when[32];
 
+	if (kind == SM_ATTEMPT_CODE) {
+		sm_fmt_time(a->code_lock_until, when);
+		return sm_err(EX_NOPERM, "%s: access codes locked until %s (too "
+		    "many wrong access codes); wait, or ask the operator "
+		    "(smail-admin unlock)", a->addr, when);
+	}
 	sm_fmt_time(a->lock_until, when);
-	if (a->state == SM_INVITED)
-		return sm_err(EX_NOPERM, "%s: locked until %s (too many wrong "
-		    "access codes); wait, or ask the operator (smail-admin unlock)",
-		    a->addr, when);
 	return sm_err(EX_NOPERM, "%s: account locked until %s (too many wrong "
 	    "passwords); wait, or reset the password with smail-reset",
 	    a->addr, when);
@@ -34,13 +39,62 @@ not_registered(const struct sm_account *a)
 	    "with smail-register", a->addr);
 }
 
-/* Counts one attempt before the password (or access code) is checked;
- * INVITED lets an invited account through (its access code). */
+int64_t
+sm_code_lock_time(int64_t lock_time, uint64_t n)
+{
+	int64_t t = lock_time, cap = lock_time > 86400 ? lock_time : 86400;
+
+	while (n-- > 0 && t > 0 && t < cap)
+		t *= 2;
+	return t < cap ? t : cap;
+}
+
+static int
+is_locked(const sm_portal *p, const struct sm_account *a, int kind)
+{
+	return kind == SM_ATTEMPT_CODE ? sm_account_code_locked(p, a) :
+	    sm_account_locked(p, a);
+}
+
+static uint64_t *
+counter(struct sm_account *a, int kind)
+{
+	return kind == SM_ATTEMPT_CODE ? &a->code_failed : &a->failed;
+}
+
+/* Locks KIND now, the count starting over for when the lock ends; a
+ * code lock lasts twice as long as the one before it. */
+static void
+lock(const sm_portal *p, struct sm_account *a, int kind)
+{
+	if (kind == SM_ATTEMPT_CODE) {
+		a->code_lock_until = sm_now() +
+		    sm_code_lock_time(p->cfg.lock_time, a->code_locks);
+		a->code_locks++;
+		a->code_failed = 0;
+	} else {
+		a->lock_until = sm_now() + p->cfg.lock_time;
+		a->failed = 0;
+	}
+}
+
 int
-sm_attempt_count(sm_portal *p, const char *canon, int flags,
+sm_attempt_locked(const sm_portal *p, const struct sm_account *a, int kind)
+{
+	return is_locked(p, a, kind) ? locked_msg(a, kind) : 0;
+}
+
+/*
+ * Counts one attempt before the password (or access code) is checked.
+ * The count holds every attempt since the last success: under way,
+ * wrong, or killed before it came back.  When it has reached
+ * lock_attempts this attempt does not run: it locks.
+ */
+int
+sm_attempt_count(sm_portal *p, const char *canon, int kind,
     struct sm_account *a)
 {
-	int invited = flags & SM_ATTEMPT_INVITED;
+	uint64_t *n;
 	int rc;
 
 	if ((rc = sm_store_begin(p, 1)) != 0)
@@ -49,19 +103,32 @@ sm_attempt_count(sm_portal *p, const char *canon, int flags,
 		sm_store_end(p);
 		return rc;
 	}
-	if (a->state != SM_ACTIVE && !invited) {
+	if (kind == SM_ATTEMPT_PASSWORD && a->state != SM_ACTIVE) {
 		sm_store_end(p);
 		rc = not_registered(a);
 		sm_account_free(a);
 		return rc;
 	}
-	if (sm_account_locked(p, a) && !(flags & SM_ATTEMPT_LOCKED)) {
+	if (is_locked(p, a, kind)) {
 		sm_store_end(p);
-		rc = locked_msg(a);
+		rc = locked_msg(a, kind);
 		sm_account_free(a);
 		return rc;
 	}
-	a->failed++;
+	n = counter(a, kind);
+	if (*n >= (uint64_t)p->cfg.lock_attempts) {
+		lock(p, a, kind);
+		if ((rc = sm_account_put(p, a)) == 0 &&
+		    (rc = sm_audit(p, "lock", a->canon, "")) == 0)
+			rc = sm_store_commit(p);
+		else
+			sm_store_end(p);
+		if (rc == 0)
+			rc = locked_msg(a, kind);
+		sm_account_free(a);
+		return rc;
+	}
+	(*n)++;
 	if ((rc = sm_account_put(p, a)) != 0) {
 		sm_store_end(p);
 		sm_account_free(a);
@@ -72,13 +139,14 @@ sm_attempt_count(sm_portal *p, const char *canon, int flags,
 	return rc;
 }
 
-/* Records a wrong password or access code (WHAT): locks the account
- * at lock_attempts. */
+/* Records a wrong password or access code (counted already): locks at
+ * lock_attempts.  A lock set meanwhile answers for it. */
 int
-sm_attempt_failed(sm_portal *p, const char *canon, const char *what)
+sm_attempt_failed(sm_portal *p, const char *canon, int kind)
 {
+	const char *what = kind == SM_ATTEMPT_CODE ? "access code" : "password";
 	struct sm_account a;
-	int rc;
+	int rc, was_locked;
 	char when[32];
 
 	if ((rc = sm_store_begin(p, 1)) != 0)
@@ -87,33 +155,38 @@ sm_attempt_failed(sm_portal *p, const char *canon, const char *what)
 		sm_store_end(p);
 		return rc == EX_NOUSER ? EX_NOPERM : rc;
 	}
-	if (!sm_account_locked(p, &a) && a.failed >= (uint64_t)p->cfg.lock_attempts) {
-		a.lock_until = sm_now() + p->cfg.lock_time;
-		a.failed = 0;
+	if ((rc = sm_audit(p, "login-failed", a.canon, "")) != 0) {
+		sm_store_end(p);
+		sm_account_free(&a);
+		return rc;
+	}
+	was_locked = is_locked(p, &a, kind);
+	if (!was_locked && *counter(&a, kind) >= (uint64_t)p->cfg.lock_attempts) {
+		lock(p, &a, kind);
 		if ((rc = sm_account_put(p, &a)) == 0 &&
-		    (rc = sm_audit(p, "login-failed", a.canon, "")) == 0 &&
 		    (rc = sm_audit(p, "lock", a.canon, "")) == 0)
 			rc = sm_store_commit(p);
 		else
 			sm_store_end(p);
-		sm_fmt_time(a.lock_until, when);
+		sm_fmt_time(kind == SM_ATTEMPT_CODE ? a.code_lock_until :
+		    a.lock_until, when);
 		if (rc == 0)
-			rc = sm_err(EX_NOPERM, "%s: wrong %s; the account is "
-			    "locked until %s", a.addr, what, when);
+			rc = sm_err(EX_NOPERM, "%s: wrong %s; %s locked until %s",
+			    a.addr, what, kind == SM_ATTEMPT_CODE ? "access codes "
+			    "are" : "the account is", when);
 	} else {
-		if (sm_audit(p, "login-failed", a.canon, "") == 0)
-			sm_store_commit(p);
-		else
-			sm_store_end(p);
-		rc = sm_err(EX_NOPERM, "%s: wrong %s", a.addr, what);
+		if ((rc = sm_store_commit(p)) == 0)
+			rc = was_locked ? locked_msg(&a, kind) :
+			    sm_err(EX_NOPERM, "%s: wrong %s", a.addr, what);
 	}
 	sm_account_free(&a);
 	return rc;
 }
 
-/* The access code was right: the attempt no longer counts. */
+/* The password or code was right: the count starts over (and a code's
+ * escalation), unless a lock was set while it was being checked. */
 int
-sm_attempt_clear(sm_portal *p, const char *canon)
+sm_attempt_passed(sm_portal *p, const char *canon, int kind)
 {
 	struct sm_account a;
 	int rc;
@@ -124,32 +197,19 @@ sm_attempt_clear(sm_portal *p, const char *canon)
 		sm_store_end(p);
 		return rc;
 	}
-	a.failed = 0;
-	if ((rc = sm_account_put(p, &a)) == 0)
-		rc = sm_store_commit(p);
-	else
+	if (is_locked(p, &a, kind)) {
 		sm_store_end(p);
-	sm_account_free(&a);
-	return rc;
-}
-
-/* The password was right: the attempt no longer counts, and the log
- * records the sign-in. */
-static int
-clear_count(sm_portal *p, const char *canon)
-{
-	struct sm_account a;
-	int rc;
-
-	if ((rc = sm_store_begin(p, 1)) != 0)
-		return rc;
-	if ((rc = sm_account_get(p, canon, &a)) != 0) {
-		sm_store_end(p);
+		rc = locked_msg(&a, kind);
+		sm_account_free(&a);
 		return rc;
 	}
-	a.failed = 0;
-	if ((rc = sm_account_put(p, &a)) == 0 &&
-	    (rc = sm_audit(p, "login", canon, "")) == 0)
+	if (kind == SM_ATTEMPT_CODE) {
+		a.code_failed = 0;
+		a.code_locks = 0;
+	} else
+		a.failed = 0;
+	if ((rc = sm_account_put(p, &a)) == 0 && (kind == SM_ATTEMPT_CODE ||
+	    (rc = sm_audit(p, "login", canon, "")) == 0))
 		rc = sm_store_commit(p);
 	else
 		sm_store_end(p);
@@ -181,15 +241,15 @@ sm_password_verify(sm_portal *p, const struct sm_opts *o, const char *canon,
 		return rc;
 	if (a->state != SM_ACTIVE)
 		rc = not_registered(a);
-	else if (sm_account_locked(p, a))
-		rc = locked_msg(a);
+	else
+		rc = sm_attempt_locked(p, a, SM_ATTEMPT_PASSWORD);
 	sm_account_free(a);
 	if (rc)
 		return rc;
 
 	if ((rc = sm_read_password(o, prompt, 0, &pw)) != 0)
 		return rc;
-	if ((rc = sm_attempt_count(p, canon, 0, a)) != 0)
+	if ((rc = sm_attempt_count(p, canon, SM_ATTEMPT_PASSWORD, a)) != 0)
 		goto out;
 	if (a->reset == SM_RESET_APPROVED) {
 		/* An approved reset: the new password is the only one. */
@@ -202,10 +262,10 @@ sm_password_verify(sm_portal *p, const struct sm_opts *o, const char *canon,
 	}
 	if (rc == EX_NOPERM) {
 		sm_account_free(a);
-		rc = sm_attempt_failed(p, canon, "password");
+		rc = sm_attempt_failed(p, canon, SM_ATTEMPT_PASSWORD);
 	} else if (rc)
 		sm_account_free(a);
-	else if ((rc = clear_count(p, canon)) != 0)
+	else if ((rc = sm_attempt_passed(p, canon, SM_ATTEMPT_PASSWORD)) != 0)
 		sm_account_free(a);
 	else
 		a->failed = 0;
@@ -252,7 +312,7 @@ sm_login(sm_portal *p, const struct sm_opts *o, const char *addr,
 			rewrap = 1;
 	}
 
-	/* Success: clear the count, open a session. */
+	/* Success: open a session. */
 	sm_account_free(&a);
 	if ((rc = sm_store_begin(p, 1)) != 0)
 		goto out;
@@ -266,7 +326,8 @@ sm_login(sm_portal *p, const struct sm_opts *o, const char *addr,
 		    "again", addr);
 		goto out;
 	}
-	a.failed = 0;
+	/* The count was cleared when the password proved right; attempts
+	 * counted since then stay counted. */
 	if (rewrap) {
 		a.pw = fresh;
 		sm_wrap(a.pw_wrap, w, "smail-pw-v1", canon, &a.pub, k);

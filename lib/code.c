@@ -5,7 +5,9 @@
  * is mixed into the invitation's key; after registration a small proof
  * stays (a random value sealed under that output) so that a password
  * reset can ask for the code again.  The code itself is never stored,
- * nor any fast hash of it.
+ * nor any fast hash of it.  Wrong codes are counted apart from wrong
+ * passwords (auth.c), before the code's Argon2id runs: so the code is
+ * read first, and its key derived only once the attempt is counted.
  */
 #include <string.h>
 
@@ -14,21 +16,33 @@
 #include "smail.h"
 
 int
+sm_code_get(const char *file, char **code)
+{
+	return sm_read_password_from(file, -1, "Access code: ", 0,
+	    "--access-code-file for the access code", code);
+}
+
+int
+sm_code_key(const sm_portal *p, const char *code, struct sm_code *c,
+    const struct sm_pwparams *pw)
+{
+	if (pw)
+		c->pw = *pw;
+	else
+		sm_pwparams_new(&c->pw, p->cfg.pwhash);
+	return sm_pwhash_key(c->A, code, &c->pw);
+}
+
+int
 sm_code_read(const sm_portal *p, const char *file, struct sm_code *c,
     const struct sm_pwparams *pw)
 {
 	char *code = NULL;
 	int rc;
 
-	rc = sm_read_password_from(file, -1, "Access code: ", 0,
-	    "--access-code-file for the access code", &code);
-	if (rc)
+	if ((rc = sm_code_get(file, &code)) != 0)
 		return rc;
-	if (pw)
-		c->pw = *pw;
-	else
-		sm_pwparams_new(&c->pw, p->cfg.pwhash);
-	rc = sm_pwhash_key(c->A, code, &c->pw);
+	rc = sm_code_key(p, code, c, pw);
 	sm_secret_free(code);
 	return rc;
 }

@@ -66,27 +66,36 @@ sm_register(sm_portal *p, const struct sm_opts *o, const char *addr,
 		goto out;
 
 	/* The keys waiting under the token (and the access code, if the
-	 * sender set one: a wrong one counts toward the lockout and does
-	 * not spend the token). */
+	 * sender set one: a wrong one counts toward the code's lockout and
+	 * does not spend the token; its Argon2id runs once it is counted). */
 	old = sm_secret_alloc(sizeof *old);
 	sm_token_key(key, SM_TOKEN_INVITE, canon, raw);
 	if (a.has_code) {
 		struct sm_account counted;
-		code = sm_secret_alloc(sizeof *code);
-		if ((rc = sm_code_read(p, code_file, code, &a.code_pw)) != 0)
+		char *text = NULL;
+		if ((rc = sm_attempt_locked(p, &a, SM_ATTEMPT_CODE)) != 0 ||
+		    (rc = sm_code_get(code_file, &text)) != 0)
 			goto out;
-		if ((rc = sm_attempt_count(p, canon, SM_ATTEMPT_INVITED,
-		    &counted)) != 0)
+		if ((rc = sm_attempt_count(p, canon, SM_ATTEMPT_CODE,
+		    &counted)) != 0) {
+			sm_secret_free(text);
 			goto out;
+		}
 		sm_account_free(&counted);
+		code = sm_secret_alloc(sizeof *code);
+		rc = sm_code_key(p, text, code, &a.code_pw);
+		sm_secret_free(text);
+		if (rc)
+			goto out;
 		sm_code_mix(key, code->A);
 	}
 	if (sm_unwrap(old, a.inv_wrap, key, "smail-invite-v1", canon, &a.pub) != 0) {
-		rc = a.has_code ? sm_attempt_failed(p, canon, "access code") :
+		rc = a.has_code ? sm_attempt_failed(p, canon, SM_ATTEMPT_CODE) :
 		    sm_err(EX_NOPERM, "%s: the invitation does not open", addr);
 		goto out;
 	}
-	if (a.has_code && (rc = sm_attempt_clear(p, canon)) != 0)
+	if (a.has_code &&
+	    (rc = sm_attempt_passed(p, canon, SM_ATTEMPT_CODE)) != 0)
 		goto out;
 
 	if (name) {
@@ -140,6 +149,9 @@ sm_register(sm_portal *p, const struct sm_opts *o, const char *addr,
 	cur.inv_renew = 0;
 	cur.failed = 0;
 	cur.lock_until = 0;
+	cur.code_failed = 0;
+	cur.code_lock_until = 0;
+	cur.code_locks = 0;
 	if (code)
 		sm_code_check_make(&cur, code->A);
 	sm_buf_free(&cur.hist);
@@ -274,7 +286,6 @@ sm_change_password(sm_portal *p, const struct sm_opts *o, const char *addr,
 	}
 	cur.pw = pp;
 	sm_wrap(cur.pw_wrap, w, "smail-pw-v1", canon, &cur.pub, k);
-	cur.failed = 0;
 	if ((rc = sm_history_add(&cur, k, entry)) != 0 ||
 	    (rc = sm_sessions_wipe(p, &cur)) != 0 ||
 	    (rc = sm_session_create(p, &cur, k, S)) != 0 ||

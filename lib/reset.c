@@ -130,6 +130,50 @@ mails_today(const struct sm_account *a, int64_t now, int64_t *next)
 	return n;
 }
 
+/* A reset that waits for approve, or is approved and waits for the next
+ * sign-in, has had its token and the new password already: a request,
+ * which anyone may make, does not replace it. */
+static int
+reset_pending(const struct sm_account *a)
+{
+	if (a->reset == SM_RESET_WAITING)
+		return sm_err(EX_TEMPFAIL, "%s: a reset waits for the operator's "
+		    "approval (smail-admin approve); a new request cannot replace "
+		    "it", a->addr);
+	if (a->reset == SM_RESET_APPROVED)
+		return sm_err(EX_TEMPFAIL, "%s: a reset was approved: sign in with "
+		    "its new password to complete it; a new request cannot "
+		    "replace it", a->addr);
+	return 0;
+}
+
+/* Checks the access code of A under its own lockout: 0 when right. */
+static int
+code_ok(sm_portal *p, const struct sm_account *a, const char *code_file)
+{
+	struct sm_account counted;
+	struct sm_code *code = NULL;
+	char *text = NULL;
+	int rc;
+
+	if ((rc = sm_attempt_locked(p, a, SM_ATTEMPT_CODE)) != 0 ||
+	    (rc = sm_code_get(code_file, &text)) != 0)
+		return rc;
+	if ((rc = sm_attempt_count(p, a->canon, SM_ATTEMPT_CODE, &counted)) != 0)
+		goto out;
+	code = sm_secret_alloc(sizeof *code);
+	if ((rc = sm_code_key(p, text, code, &counted.code_pw)) == 0)
+		rc = sm_code_check_open(&counted, code->A) != 0 ?
+		    sm_attempt_failed(p, a->canon, SM_ATTEMPT_CODE) :
+		    sm_attempt_passed(p, a->canon, SM_ATTEMPT_CODE);
+	sm_account_free(&counted);
+out:
+	if (code)
+		sm_secret_free(code);
+	sm_secret_free(text);
+	return rc;
+}
+
 int
 sm_reset_request(sm_portal *p, const struct sm_opts *o, const char *addr,
     const char *code_file)
@@ -153,28 +197,19 @@ sm_reset_request(sm_portal *p, const struct sm_opts *o, const char *addr,
 		    "invitation with smail-register", addr);
 		goto out;
 	}
+	if ((rc = reset_pending(&a)) != 0)
+		goto out;
 	if (mails_today(&a, now, &next) >= MAILS_PER_DAY) {
 		sm_fmt_time(next, when);
 		rc = sm_err(EX_TEMPFAIL, "%s: at most %d reset mails a day; try "
 		    "again after %s", addr, MAILS_PER_DAY, when);
 		goto out;
 	}
-	/* Registered with an access code: a reset needs it too. */
-	if (a.has_code) {
-		struct sm_code *code = sm_secret_alloc(sizeof *code);
-		struct sm_account counted;
-		if ((rc = sm_code_read(p, code_file, code, &a.code_pw)) == 0 &&
-		    (rc = sm_attempt_count(p, a.canon, SM_ATTEMPT_LOCKED,
-		    &counted)) == 0) {
-			sm_account_free(&counted);
-			rc = sm_code_check_open(&a, code->A) != 0 ?
-			    sm_attempt_failed(p, a.canon, "access code") :
-			    sm_attempt_clear(p, a.canon);
-		}
-		sm_secret_free(code);
-		if (rc)
-			goto out;
-	}
+	/* Registered with an access code: a reset needs it too.  Wrong
+	 * codes are counted on their own (a locked password does not stop
+	 * the owner who knows the code), before the code's Argon2id. */
+	if (a.has_code && (rc = code_ok(p, &a, code_file)) != 0)
+		goto out;
 	if ((rc = sm_read_password(o, "New password: ", 1, &pw)) != 0)
 		goto out;
 	if ((rc = sm_policy_check(p, pw, a.addr, a.first, a.last)) != 0)
@@ -189,6 +224,8 @@ sm_reset_request(sm_portal *p, const struct sm_opts *o, const char *addr,
 
 	if ((rc = load(p, addr, &canon, &cur, 1)) != 0)
 		goto out;
+	if ((rc = reset_pending(&cur)) != 0)
+		goto abort;
 	if (mails_today(&cur, now, &next) >= MAILS_PER_DAY) {
 		sm_fmt_time(next, when);
 		rc = sm_err(EX_TEMPFAIL, "%s: at most %d reset mails a day; try "
@@ -273,8 +310,10 @@ token_ok(const struct sm_account *a, const unsigned char raw[32])
 }
 
 /* Changes the pending request under the write lock, if it is still the
- * one with token hash HASH.  HOW: 1 count a mismatch, -1 take one back,
- * 2 after a mismatch (cancel at the limit). */
+ * one with token hash HASH.  HOW: 1 count a try before Argon2id runs
+ * (at the limit, cancel instead), -1 take one back, 2 after a mismatch
+ * (cancel at the limit).  Tries under way count, so that activations
+ * run at once cannot check more passwords than the limit. */
 static int
 mismatch(sm_portal *p, const char *addr, const unsigned char hash[32], int how,
     int *cancelled)
@@ -292,6 +331,21 @@ mismatch(sm_portal *p, const char *addr, const unsigned char hash[32], int how,
 		sm_account_free(&a);
 		return sm_err(EX_NOPERM, "%s: the reset request changed meanwhile",
 		    addr);
+	}
+	if (how == 1 && a.rs_mismatch >= MAX_MISMATCH) {
+		/* As many tries as a request allows are counted already (under
+		 * way, wrong, or killed): this one does not run, it cancels. */
+		sm_reset_clear(&a);
+		*cancelled = 1;
+		if ((rc = sm_account_put(p, &a)) == 0 &&
+		    (rc = sm_store_commit(p)) == 0)
+			rc = sm_err(EX_NOPERM, "%s: %d tries of the new password "
+			    "were made already: the request is cancelled; request "
+			    "a new one", a.addr, MAX_MISMATCH);
+		else
+			sm_store_end(p);
+		sm_account_free(&a);
+		return rc;
 	}
 	if (how == 2)
 		sm_audit(p, "login-failed", a.canon, "");
@@ -376,13 +430,16 @@ sm_reset_activate(sm_portal *p, const struct sm_opts *o, const char *addr,
 
 	if ((rc = load(p, addr, &canon, &cur, 1)) != 0)
 		goto out;
-	if ((rc = token_ok(&cur, raw)) != 0 ||
+	/* Cancelled or replaced while the password was checked: the same
+	 * answer as a mismatch that comes back too late. */
+	if (cur.reset != SM_RESET_REQUESTED ||
 	    sodium_memcmp(cur.rs_hash, hash, 32) != 0) {
-		if (rc == 0)
-			rc = sm_err(EX_NOPERM, "%s: the reset request changed "
-			    "meanwhile", addr);
+		rc = sm_err(EX_NOPERM, "%s: the reset request changed meanwhile",
+		    addr);
 		goto abort;
 	}
+	if ((rc = token_ok(&cur, raw)) != 0)
+		goto abort;
 	if (have_rk) {
 		cur.pw = cur.rs_pw;
 		cur.has_pw = 1;

@@ -174,6 +174,7 @@ struct rcpt {
 	char *addr, *canon;
 	struct sm_account a;
 	int put;                       /* the account changed: store it */
+	int made;                      /* the account is new: say so once stored */
 	char *mail;                    /* staged notification */
 };
 
@@ -220,8 +221,7 @@ rcpt_prepare(sm_portal *p, struct rcpt *r, const struct sm_ident *from,
 		rc = sm_invite_prepare(p, &r->a, 1, r->addr, NULL, NULL, by, why,
 		    code, &r->mail);
 		r->put = 1;
-		if (rc == 0)
-			sm_note("%s: invited", r->addr);
+		r->made = rc == 0;
 	} else if (rc == 0 && r->a.state == SM_INVITED &&
 	    r->a.inv_expires <= sm_now()) {
 		/* The invitation expired: a new token, through the recovery key
@@ -244,10 +244,14 @@ rcpt_prepare(sm_portal *p, struct rcpt *r, const struct sm_ident *from,
 			free(cmd);
 			rc = 0;
 		}
+	} else if (rc == 0 && r->a.state == SM_INVITED && code &&
+	    !r->a.has_code) {
+		/* Its pending invitation opens without a code: sending it a
+		 * message "with a code" would protect nothing. */
+		rc = sm_err(EX_DATAERR, "%s: invited earlier without an access "
+		    "code, and that invitation is pending: the code cannot apply; "
+		    "send to it without --access-code-file", r->addr);
 	} else if (rc == 0 && r->a.state == SM_INVITED) {
-		if (code && !r->a.has_code)
-			sm_warn("%s: invited earlier without an access code; the code "
-			    "applies to new invitations only", r->addr);
 		sm_fmt_time(r->a.inv_expires, when);
 		char *extra = sm_xasprintf("You were invited earlier: register "
 		    "with the token from that invitation\n(it expires on %s), "
@@ -642,6 +646,9 @@ sm_send(sm_portal *p, const struct sm_ident *from, struct sm_compose *c,
 	}
 	started = 0;
 	memcpy(out_id, w.env.id, SM_ID_CHARS + 1);
+	for (i = 0; i < n; i++)
+		if (r[i].made)
+			sm_note("%s: invited", r[i].addr);
 	for (i = 0; i < n; i++)
 		if (r[i].mail) {
 			if (p->batch) {

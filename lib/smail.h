@@ -406,6 +406,11 @@ struct sm_account {
 	int has_code;                  /* registered, or invited, with an access code */
 	struct sm_pwparams code_pw;
 	sm_buf code_check;             /* opens under the code's key: proof of the code */
+	/* access code checks: their own count and lock, apart from the
+	 * password's */
+	uint64_t code_failed;          /* code attempts counted, not yet cleared */
+	int64_t code_lock_until;
+	uint64_t code_locks;           /* code locks in a row (each one longer) */
 };
 
 struct sm_code {                   /* an access code, through Argon2id */
@@ -419,7 +424,10 @@ int sm_account_get(sm_portal *p, const char *canon, struct sm_account *a);
 int sm_account_put(sm_portal *p, const struct sm_account *a);
 int sm_account_decode(struct sm_account *a, const unsigned char *v, size_t n);
 void sm_account_encode(sm_buf *b, const struct sm_account *a);
+/* Is the password locked (lock_until), are access code checks locked
+ * (code_lock_until)? */
 int sm_account_locked(const sm_portal *p, const struct sm_account *a);
+int sm_account_code_locked(const sm_portal *p, const struct sm_account *a);
 const char *sm_account_state(const sm_portal *p, const struct sm_account *a);
 /* Splits "First Last" (last word is the last name). */
 void sm_name_split(const char *name, char **first, char **last);
@@ -441,8 +449,14 @@ int sm_invite_prepare(sm_portal *p, struct sm_account *a, int new,
 
 /* ---- code.c: access codes -------------------------------------------- */
 
-/* Reads the code (FILE, or the terminal) and runs Argon2id with fresh
- * parameters (NEW) or the account's.  77 at once with no way to read it. */
+/* Reads the code (FILE, or the terminal) into *CODE (secret memory,
+ * sm_secret_free); 77 at once with no way to read it. */
+int sm_code_get(const char *file, char **code);
+/* Runs Argon2id over CODE with fresh parameters (PW NULL) or the
+ * account's.  A check runs it only once the attempt is counted. */
+int sm_code_key(const sm_portal *p, const char *code, struct sm_code *c,
+    const struct sm_pwparams *pw);
+/* Both at once, for a sender setting a code (nothing to count). */
 int sm_code_read(const sm_portal *p, const char *file, struct sm_code *c,
     const struct sm_pwparams *pw);
 /* KEY = BLAKE2b(key = A, KEY): the token's key with the code mixed in. */
@@ -511,15 +525,35 @@ int sm_sessions_wipe(sm_portal *p, struct sm_account *a);
 int sm_password_verify(sm_portal *p, const struct sm_opts *o,
     const char *canon, const char *prompt, struct sm_account *a,
     struct sm_keys *k, char **pw);
-/* Counts an attempt before Argon2id runs.  FLAGS: SM_ATTEMPT_INVITED
- * lets an invited account through (its access code), SM_ATTEMPT_LOCKED
- * a locked one (a reset's access code: wrong ones still count). */
-#define SM_ATTEMPT_INVITED 1
-#define SM_ATTEMPT_LOCKED 2
-int sm_attempt_count(sm_portal *p, const char *canon, int flags,
+/*
+ * Attempts, counted and synced under the write lock before Argon2id
+ * runs.  KIND: SM_ATTEMPT_PASSWORD (the account's failed, lock_until
+ * and lock_time) or SM_ATTEMPT_CODE (an access code, at registration or
+ * reset: its own count, and a lock that doubles with each further one,
+ * sm_code_lock_time).  An attempt stays counted until a success clears
+ * the count, whether it is under way, was wrong, or was killed: once
+ * lock_attempts are counted, the next attempt locks instead of running,
+ * so that no more than lock_attempts checks run between two successes
+ * however many run at once.  A result that comes back when a lock was
+ * set meanwhile, right or wrong, gets the lock's answer.
+ */
+#define SM_ATTEMPT_PASSWORD 0
+#define SM_ATTEMPT_CODE 1
+/* 0, or 77 with the lock's message when KIND is locked for A. */
+int sm_attempt_locked(const sm_portal *p, const struct sm_account *a, int kind);
+/* 0 with A the account as counted; 77 locked (or locked now), or not
+ * registered (passwords). */
+int sm_attempt_count(sm_portal *p, const char *canon, int kind,
     struct sm_account *a);
-int sm_attempt_failed(sm_portal *p, const char *canon, const char *what);
-int sm_attempt_clear(sm_portal *p, const char *canon);
+/* A wrong password or code: logged (login-failed), locks at
+ * lock_attempts; always 77 with the answer printed. */
+int sm_attempt_failed(sm_portal *p, const char *canon, int kind);
+/* A right one: the count (and a code's escalation) starts over; a
+ * password's is logged (login).  77 when a lock set meanwhile refuses it. */
+int sm_attempt_passed(sm_portal *p, const char *canon, int kind);
+/* How long the code lock that follows N code locks in a row lasts:
+ * LOCK_TIME doubled N times, at most a day (or LOCK_TIME, if longer). */
+int64_t sm_code_lock_time(int64_t lock_time, uint64_t n);
 /* Signs in with the password and opens a session. */
 int sm_login(sm_portal *p, const struct sm_opts *o, const char *addr,
     struct sm_ident *id);

@@ -2,7 +2,8 @@
 # smail-reset: a request mails a token; activation takes the new
 # password again, installs it, unlocks, ends every session and mails a
 # notice; expiry, single use, the daily limit, the history; without the
-# recovery key the activation waits for smail-admin approve.
+# recovery key the activation waits for smail-admin approve, and a new
+# request cannot replace a waiting or approved reset.
 . "$(dirname "$0")/lib.sh"
 
 new_portal
@@ -180,6 +181,14 @@ request grace@agency.gov new
 run 75 "activation without the recovery key waits: 75" \
 	smail-reset --password-file new grace@agency.gov <rs.grace@agency.gov
 err_has "saying it waits for the operator" 'smail-admin approve'
+# Anyone may run "smail-reset ADDR": it must not undo a reset that had
+# the token and the password already.
+n=$(mail_count)
+run 75 "a new request cannot replace the waiting reset: 75" \
+	smail-reset --password-file other grace@agency.gov </dev/null
+err_has "saying it waits for the operator's approval" 'waits for the operator'
+err_lines "on one line" 1
+same "and mails nothing" "$n" "$(mail_count)"
 chmod 644 recovery.key
 run 78 "a recovery key file with mode 0644 is refused" \
 	smail-admin approve grace@agency.gov --recovery-key-file recovery.key
@@ -194,6 +203,12 @@ check "a 'password changed' mail follows" \
 	grep -q '^Subject: .*password was changed' "$(last_mail)"
 same "one mail" $((n + 1)) "$(mail_count)"
 run 77 "approval ended grace's session" smail-register -u grace@agency.gov --status
+n=$(mail_count)
+run 75 "nor the approved one: 75" \
+	smail-reset --password-file other grace@agency.gov </dev/null
+err_has "saying to sign in with the new password" 'sign in with its new password'
+err_lines "on one line" 1
+same "and mails nothing" "$n" "$(mail_count)"
 run 66 "approve again: nothing waits (66)" \
 	smail-admin approve grace@agency.gov --recovery-key-file recovery.key
 run 77 "the old password no longer works" login old grace@agency.gov

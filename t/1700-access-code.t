@@ -2,8 +2,9 @@
 # smail-send --access-code-file: an invited recipient must also give
 # the code to register (smail-register --access-code-file, or a prompt
 # on the terminal); a missing or wrong code spends no token; wrong
-# codes count toward the lockout; the code is stored nowhere; a reset
-# of such an account needs the code too.
+# codes count toward a lockout of their own, which a reset of such an
+# account (which needs the code too) shares; the code is stored nowhere;
+# a code cannot apply to an invitation already pending without one.
 . "$(dirname "$0")/lib.sh"
 
 exec </dev/null
@@ -141,6 +142,105 @@ run 77 "then one wrong code: 77" \
 check "the first failure in a row does not lock" eval '! grep -q locked err'
 run 0 "so the right code then registers, with no unlock" \
 	smail-register --access-code-file code.txt --password-file pw.$H $H <invite-h.mail
+
+# --- a code cannot apply to an invitation pending without one ---
+K=kim@outside.example L=lee@outside.example
+run 0 "a message to kim, no code" smail-send -u $A -s 'Plain' -m body.txt $K
+n=$(mail_count)
+smail-inbox --user $A --sent >sent.before 2>/dev/null
+run 65 "then one with a code: refused (65)" \
+	smail-send -u $A --access-code-file code.txt -s 'Coded' -m body.txt $K
+err_has "naming kim" "$K: invited earlier without an access code"
+err_lines "on one line" 1
+check "no id printed" test ! -s out
+same "nothing mailed" "$n" "$(mail_count)"
+smail-inbox --user $A --sent >sent.after 2>/dev/null
+check "nothing stored" cmp -s sent.before sent.after
+printf '%s\tTo kim\tbody.txt\n%s\tTo lee\tbody.txt\n' $K $L >manifest
+run 65 "a batch with a code: 65" \
+	smail-send -u $A --access-code-file code.txt -b manifest
+err_has "its line 1 fails, naming kim" "manifest:1: $K: invited earlier"
+err_has "one line failed" 'manifest: 1 line failed'
+same "line 2 goes" 1 "$(wc -l <out | tr -d ' ')"
+out_has "to lee" "	$L\$"
+same "lee is invited" invited "$(state_of $L)"
+check "and lee's invitation asks for the code" grep -qi 'access code' "$(mail_for $L)"
+same "one mail: lee's" "$((n + 1))" "$(mail_count)"
+
+# --- the access code has a lockout of its own ---
+I=ivy@outside.example
+pwfile pw.$I 'Juniper#Coast72t'
+pwfile pw.$I.new 'Walnut$Ridge39k'
+run 0 "a coded message to ivy" \
+	smail-send -u $A --access-code-file code.txt -s 'Coded' -m body.txt $I
+cp "$(mail_for $I)" invite-i.mail
+run 0 "ivy registers with the code" \
+	smail-register --access-code-file code.txt --password-file pw.$I $I <invite-i.mail
+for i in 1 2; do
+	smail-register --login --password-file pw.$F $I >/dev/null 2>&1
+done
+same "two wrong passwords lock ivy" locked "$(state_of $I)"
+n=$(mail_count)
+run 0 "locked, with the right code at once, ivy can still request a reset" \
+	smail-reset --access-code-file code.txt --password-file pw.$I.new $I
+same "the activation mail goes" "$((n + 1))" "$(mail_count)"
+cp "$(mail_for $I)" reset-i.mail
+n=$(mail_count)
+run 77 "a wrong code: 77" \
+	smail-reset --access-code-file wrong.txt --password-file pw.$I.new $I
+err_has "wrong access code" 'wrong access code$'
+run 77 "a second wrong code (lock_attempts 2): 77" \
+	smail-reset --access-code-file wrong.txt --password-file pw.$I.new $I
+err_has "locks code checks" 'wrong access code; access codes are locked until'
+run 77 "then a wrong code" \
+	smail-reset --access-code-file wrong.txt --password-file pw.$I.new $I
+cp err err.wrong
+err_lines "answers on one line" 1
+err_has "with the lock" 'access codes locked until'
+run 77 "and the right code: 77 too" \
+	smail-reset --access-code-file code.txt --password-file pw.$I.new $I
+check "with the very same answer" cmp -s err err.wrong
+run 77 "no code at all, no terminal: the same" \
+	notty smail-reset --password-file pw.$I.new $I
+check "answer" cmp -s err err.wrong
+same "no mail for any of them" "$n" "$(mail_count)"
+run 0 "the request made before still activates" \
+	smail-reset --password-file pw.$I.new $I <reset-i.mail
+run 0 "the new password signs in" smail-register --login --password-file pw.$I.new $I
+run 77 "code checks are still locked (their own lock)" \
+	smail-reset --access-code-file code.txt --password-file pw.$I.new $I
+check "with the same answer" cmp -s err err.wrong
+
+# Each further code lock lasts twice as long; a right code starts over.
+# Durations are asserted only from below, and by outcomes after waits
+# that begin once the lock is set: a slow machine cannot fail them.
+setcfg lock_time 2s
+J=jay@outside.example
+pwfile pw.$J 'Poplar&Grove28n'
+pwfile pw.$J.new 'Hazel#Cliff61d'
+run 0 "a coded message to jay" \
+	smail-send -u $A --access-code-file code.txt -s 'Coded' -m body.txt $J
+run 0 "jay registers" smail-register --access-code-file code.txt \
+	--password-file pw.$J $J <"$(mail_for $J)"
+jreset() { smail-reset --access-code-file "$1" --password-file pw.$J.new $J; }
+# until_of: the time (seconds) the lock in ./err ends.
+until_of() { date -d "$(grep -Eo 'locked until [0-9TZ:-]+' err | cut -d' ' -f3)" +%s; }
+jreset wrong.txt 2>/dev/null
+run 77 "two wrong codes: the first code lock" jreset wrong.txt
+err_has "(locked)" 'locked until'
+sleep 3
+run 77 "after it, a wrong code counts again" jreset wrong.txt
+err_has "(not locked)" 'wrong access code$'
+t0=$(date +%s)
+run 77 "two more: the second code lock" jreset wrong.txt
+check "lasts at least twice lock_time (4s)" test $(($(until_of) - t0)) -ge 4
+sleep 5
+run 0 "after it, the right code: the request goes" jreset code.txt
+jreset wrong.txt 2>/dev/null
+run 77 "two wrong codes again: a lock" jreset wrong.txt
+sleep 3
+run 0 "which lasts lock_time again (the right code started over)" jreset code.txt
+setcfg lock_time 30m
 
 # --- the prompt, on a terminal ---
 run 0 "a coded message to gina" \
