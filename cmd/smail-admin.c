@@ -183,7 +183,8 @@ cmd_keys(sm_portal *p)
 		printf("signing-key\t%s\n", fp);
 		free(fp);
 	} else if (rc == EX_NOINPUT) {
-		printf("signing-key\tnone (made at the first signed export)\n");
+		printf("signing-key\tnone (made at the next audit entry or signed "
+		    "export)\n");
 		rc = 0;
 	}
 	fp = sm_fingerprint(p->recovery_pk);

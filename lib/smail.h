@@ -184,6 +184,7 @@ typedef struct sm_portal {
 	struct sm_store *st;           /* the open transaction, if any */
 	struct sm_smtp *smtp;          /* the relay's handle, once used */
 	struct sm_batch *batch;        /* a batch's group of messages, if open */
+	struct sm_audit_state *audit;  /* the signing key, once loaded */
 } sm_portal;
 
 /* Messages sent in one transaction (smail-send -b): one sync for the
@@ -904,10 +905,10 @@ void sm_book_export(const struct sm_book *b, sm_buf *out);
 
 /* ---- check.c: verifying the store without secret keys -------------- */
 
-/* Prints ID<TAB>PROBLEM for each bad record to OUT; NBAD counts them. */
 /* Every file under the portal, the local mailbox's included: safe
  * (ours, 0600/0700, no links), or 78 naming the first that is not. */
 int sm_portal_check_files(sm_portal *p);
+/* Prints ID<TAB>PROBLEM for each bad record to OUT; NBAD counts them. */
 int sm_check(sm_portal *p, FILE *out, unsigned *nbad, unsigned *nmsg);
 
 /* ---- backup.c: backup and restore ----------------------------------- */
@@ -950,9 +951,16 @@ int sm_audit(sm_portal *p, const char *event, const char *account,
 int sm_audit_now(sm_portal *p, const char *event, const char *account,
     const char *id);
 /* In a transaction: prints entries (ACCOUNT's only, when given); reports
- * broken links to PROBLEM; 65 when the chain is broken. */
+ * broken links, and a head that is not the last entry's or not signed by
+ * portal.key, to PROBLEM; 65 when the log does not verify. */
 int sm_audit_walk(sm_portal *p, FILE *out, const char *account, int json,
     void (*problem)(void *, const char *, const char *), void *arg);
+/* When the portal closes: frees the signing key. */
+void sm_audit_close(sm_portal *p);
+/* A portal without portal.key (restored without it): makes one and
+ * signs the log's head with it.  Its own transaction; 0 when there is
+ * a key already. */
+int sm_audit_rekey(sm_portal *p);
 
 /* ---- lifecycle.c: expiry, recall, delivery records, purge ------------ */
 

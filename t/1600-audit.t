@@ -2,7 +2,9 @@
 # smail-admin audit: the security log after a scripted series of
 # events (TIME EVENT ACCOUNT ID, in order, never content), filtered by
 # account, as JSON; and its hash chain: smail-admin check finds a
-# removed entry, a changed entry and a changed head.
+# removed entry, a changed entry and a changed head.  The head is signed
+# with portal.key: a log cut back under a head rewritten without the key
+# fails check.
 . "$(dirname "$0")/lib.sh"
 
 exec </dev/null
@@ -293,4 +295,82 @@ run 0 "the intact log again: check 0" smail-admin check
 check "and no problem line" test ! -s out
 run 0 "new events still chain on" smail-register --login --password-file pw.$A $A
 run 0 "check 0" smail-admin check
+
+# --- the head's signature ---
+AH=$SMAIL_BUILD/helpers/audithead
+restore
+run 0 "smail-admin keys" smail-admin keys
+pid=$(awk -F '\t' '$1 == "portal" { print $2 }' out)
+fp=$(awk -F '\t' '$1 == "signing-key" { print $2 }' out)
+check "init made the signing key" eval 'echo "$fp" | grep -Eqx "[0-9a-f]{16}"'
+run 0 "the head" "$AH" "$SMAIL_DIR" head
+same "names the last entry and carries a signature (104 bytes)" "$n 104" "$(cat out)"
+k=$((n - 3))
+
+"$AH" "$SMAIL_DIR" cut $k unsigned
+run 65 "the last three entries dropped, the head rewritten unsigned: check 65" \
+	smail-admin check
+out_has "names the audit log's problem: not signed" '^audit	.*not signed'
+same "and only that" 1 "$(wc -l <out | tr -d ' ')"
+run 65 "smail-admin audit says so too" smail-admin audit
+err_has "pointing at check" 'smail-admin check'
+
+restore
+"$AH" "$SMAIL_DIR" cut $k badsig
+run 65 "the head rewritten with a wrong signature: check 65" smail-admin check
+out_has "names the audit log's problem: the signature" '^audit	.*signature does not verify'
+
+restore
+check "delete the last three entries, keep the signed head" \
+	sh -c "$poke '$SMAIL_DIR/store.db' del $(sed -n "$((k + 1))p" entries) &&
+	$poke '$SMAIL_DIR/store.db' del $(sed -n "$((k + 2))p" entries) &&
+	$poke '$SMAIL_DIR/store.db' del $last"
+run 65 "check: the head names an entry that is gone, 65" smail-admin check
+out_has "names the audit log's problem" "^audit	the head names entry $n, the last is $k"
+
+restore
+"$AH" "$SMAIL_DIR" cut $k short
+run 65 "the head rewritten as a record of the wrong size: check 65" smail-admin check
+out_has "names the audit log's problem" '^audit	the head record is damaged'
+
+restore
+mv "$SMAIL_DIR/portal.key" portal.key.saved
+run 65 "portal.key gone, the head signed: check 65" smail-admin check
+out_has "names portal.key" '^audit	.*portal.key'
+mv portal.key.saved "$SMAIL_DIR/portal.key"
+
+# A portal from before heads were signed: an unsigned head passes
+# while there is no portal.key; its next entry makes the key and signs.
+restore
+"$AH" "$SMAIL_DIR" legacy
+run 0 "a portal from before heads were signed: check 0" smail-admin check
+err_has "with a note" 'not signed: it was written before heads were signed'
+run 0 "the next entry" smail-admin unlock $B
+run 0 "makes portal.key" test -f "$SMAIL_DIR/portal.key"
+run 0 "and signs the head" "$AH" "$SMAIL_DIR" head
+same "entry $((n + 1)), 104 bytes" "$((n + 1)) 104" "$(cat out)"
+run 0 "check 0" smail-admin check
+check "without a note" eval '! grep -q "not signed" err'
+"$AH" "$SMAIL_DIR" cut $n unsigned
+run 65 "cut back to the head from before, unsigned: portal.key is there, check 65" \
+	smail-admin check
+out_has "not signed" '^audit	the head is not signed, though portal.key is there'
+# Such a portal that had made portal.key for a zip: until its next
+# entry, check reports the head (smail(7) says so).
+restore
+"$AH" "$SMAIL_DIR" legacy keep
+run 65 "a head from before, and portal.key from a zip: check 65" smail-admin check
+out_has "saying the next entry signs it" 'the next entry signs it'
+run 0 "the next entry" smail-admin unlock $B
+run 0 "check 0" smail-admin check
+
+# --- restore without portal.key ---
+restore
+run 0 "backup (without the recovery key, so without portal.key)" \
+	smail-admin backup bk.tar
+run 0 "restore" smail-admin restore bk.tar "$scratch/restored"
+run 0 "the restored portal has a new portal.key" test -f "$scratch/restored/portal.key"
+run 0 "check on the restored portal: 0 (its head signed by the new key)" \
+	smail-admin -d "$scratch/restored" check
+
 done_testing
