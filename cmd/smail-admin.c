@@ -18,7 +18,8 @@ static const char usage[] =
     "  approve ADDR --recovery-key-file FILE\n"
     "                              complete a waiting reset or re-invitation\n"
     "  flush                       deliver queued notifications\n"
-    "  check                       verify every record; ID<TAB>PROBLEM per bad one\n"
+    "  check [--anchors FILE|-]    verify every record; ID<TAB>PROBLEM per bad one;\n"
+    "                              the audit log against anchor lines\n"
     "  backup FILE [--with-recovery-key [--recovery-key-file F]]\n"
     "                              a consistent snapshot in one archive\n"
     "  restore FILE DIR [--without-recovery-key]\n"
@@ -29,7 +30,8 @@ static const char usage[] =
     "common options: -d/--dir DIR, --password-file FILE, --password-fd N,\n"
     "  -q/--quiet, -h/--help, -V/--version\n";
 
-enum { OPT_PWHASH = SM_OPT_FIRST_FREE, OPT_WITH_RK, OPT_WITHOUT_RK, OPT_JSON };
+enum { OPT_PWHASH = SM_OPT_FIRST_FREE, OPT_WITH_RK, OPT_WITHOUT_RK, OPT_JSON,
+	OPT_ANCHORS };
 
 static int
 operand(int argc, int want, const char *cmd)
@@ -121,7 +123,7 @@ cmd_approve(sm_portal *p, const char *addr, const char *keyfile)
 }
 
 static int
-cmd_check(sm_portal *p)
+cmd_check(sm_portal *p, const char *anchors)
 {
 	unsigned bad, msgs;
 	int rc, files;
@@ -129,7 +131,7 @@ cmd_check(sm_portal *p)
 	/* The files first (a problem is named on standard error), then
 	 * every record. */
 	files = sm_portal_check_files(p);
-	if ((rc = sm_check(p, stdout, &bad, &msgs)) != 0)
+	if ((rc = sm_check(p, anchors, stdout, &bad, &msgs)) != 0)
 		return rc;
 	if (fflush(stdout) != 0)
 		return sm_err(EX_IOERR, "standard output: write error");
@@ -183,7 +185,8 @@ cmd_keys(sm_portal *p)
 		printf("signing-key\t%s\n", fp);
 		free(fp);
 	} else if (rc == EX_NOINPUT) {
-		printf("signing-key\tnone (made at the first signed export)\n");
+		printf("signing-key\tnone (made at the next audit entry or signed "
+		    "export)\n");
 		rc = 0;
 	}
 	fp = sm_fingerprint(p->recovery_pk);
@@ -221,10 +224,12 @@ main(int argc, char **argv)
 		{ "with-recovery-key", no_argument, 0, OPT_WITH_RK },
 		{ "json", no_argument, 0, OPT_JSON },
 		{ "without-recovery-key", no_argument, 0, OPT_WITHOUT_RK },
+		{ "anchors", required_argument, 0, OPT_ANCHORS },
 		{ 0, 0, 0, 0 }
 	};
 	struct sm_opts o;
 	const char *name = NULL, *keyfile = NULL, *pwhash = NULL, *cmd;
+	const char *anchors = NULL;
 	sm_portal *p = NULL;
 	int c, rc, with_rk = 0, without_rk = 0, json = 0;
 
@@ -256,6 +261,9 @@ main(int argc, char **argv)
 		case OPT_JSON:
 			json = 1;
 			break;
+		case OPT_ANCHORS:
+			anchors = optarg;
+			break;
 		default:
 			sm_usage(usage);
 		}
@@ -263,6 +271,10 @@ main(int argc, char **argv)
 	if (optind >= argc)
 		sm_usage(usage);
 	cmd = argv[optind++];
+	if (anchors && strcmp(cmd, "check") != 0) {
+		sm_err(EX_USAGE, "--anchors: only for check");
+		sm_usage(usage);
+	}
 
 	if (strcmp(cmd, "init") == 0) {
 		operand(argc, 0, cmd);
@@ -316,7 +328,7 @@ main(int argc, char **argv)
 	} else if (strcmp(cmd, "approve") == 0)
 		rc = cmd_approve(p, argv[optind], keyfile);
 	else if (strcmp(cmd, "check") == 0)
-		rc = cmd_check(p);
+		rc = cmd_check(p, anchors);
 	else if (strcmp(cmd, "keys") == 0)
 		rc = cmd_keys(p);
 	else if (strcmp(cmd, "purge") == 0) {

@@ -18,7 +18,7 @@ _smail_takes_arg()
 	esac
 	case $1:$2 in
 	smail-admin:-n|smail-admin:--name|smail-admin:--recovery-key-file|\
-	smail-admin:--pwhash)
+	smail-admin:--pwhash|smail-admin:--anchors)
 		return 0 ;;
 	smail-register:-u|smail-register:-n|smail-register:--name|\
 	smail-register:-t|smail-register:--token|\
@@ -470,6 +470,12 @@ _smail_values()
 		_smail_dequote "$cur"
 		compopt -o filenames 2>/dev/null
 		mapfile -t COMPREPLY < <(compgen -f -- "$_smail_dq") ;;
+	--anchors)
+		# An anchor file, or - for standard input.
+		_smail_dequote "$cur"
+		compopt -o filenames 2>/dev/null
+		mapfile -t COMPREPLY < <(compgen -f -- "$_smail_dq")
+		[[ -z $cur || $cur == - ]] && COMPREPLY+=(-) ;;
 	--pwhash)
 		COMPREPLY=($(compgen -W 'interactive moderate sensitive' -- "$cur")) ;;
 	-u|--user)
@@ -619,12 +625,15 @@ _smail_main()
 			opts="$common --without-recovery-key" ;;
 		smail-admin:list|smail-admin:audit)
 			opts="$common --json" ;;
-		smail-admin:unlock|smail-admin:flush|smail-admin:check|\
+		smail-admin:check)
+			opts="$common --anchors" ;;
+		smail-admin:unlock|smail-admin:flush|\
 		smail-admin:purge|smail-admin:keys)
 			opts=$common ;;
 		smail-admin:*)
 			opts="$common --user -n --name --recovery-key-file --pwhash
-				--with-recovery-key --without-recovery-key --json" ;;
+				--with-recovery-key --without-recovery-key --json
+				--anchors" ;;
 		smail-register:*)
 			opts="$common -u --user -n --name -t --token
 				--access-code-file --change-password

@@ -45,7 +45,7 @@ function __smail_spec -a cmd
     switch $cmd
         case smail-admin
             printf '%s\n' $common d/dir= user= n/name= recovery-key-file= \
-                pwhash= with-recovery-key without-recovery-key json
+                pwhash= with-recovery-key without-recovery-key json anchors=
         case smail-register
             printf '%s\n' $common d/dir= u/user= n/name= t/token= \
                 change-password new-password-file= new-password-fd= login \
@@ -355,6 +355,7 @@ complete -c smail-admin -n '__smail_admin_sub approve backup' -l recovery-key-fi
 complete -c smail-admin -n '__smail_admin_sub backup' -l with-recovery-key -d 'put the recovery key in the backup, under a passphrase'
 complete -c smail-admin -n '__smail_admin_sub restore' -l without-recovery-key -d 'leave the backup\'s recovery key out'
 complete -c smail-admin -n '__smail_admin_sub list audit' -l json -d 'print JSON objects'
+complete -c smail-admin -n '__smail_admin_sub check' -l anchors -r -F -a '-' -d 'check the audit log against anchor lines (- for standard input)'
 
 complete -c smail-admin -n '__smail_admin_at invite 0' -a '(__smail_accounts invited)'
 complete -c smail-admin -n '__smail_admin_at unlock 0' -a '(__smail_accounts any)'

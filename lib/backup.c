@@ -356,6 +356,10 @@ sm_restore(const char *file, const char *dir, const struct sm_opts *o,
 	} else if (rc == 0 && rk)
 		sm_warn("the backup holds the recovery key, left out: resets will "
 		    "wait for 'smail-admin approve'");
+	/* Without the backup's portal.key, a new one signs the log's head
+	 * as the backup holds it (and exported zips from now on). */
+	if (rc == 0)
+		rc = sm_audit_rekey(p);
 	sm_portal_close(p);
 	if (rc == 0) {
 		rc = sm_stage_finish(stage, abs);

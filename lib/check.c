@@ -248,18 +248,27 @@ check_list(sm_portal *p, const char *key, const struct keys *all,
 }
 
 int
-sm_check(sm_portal *p, FILE *out, unsigned *nbad, unsigned *nmsg)
+sm_check(sm_portal *p, const char *anchors, FILE *out, unsigned *nbad,
+    unsigned *nmsg)
 {
 	struct keys all = { 0 };
 	struct report r = { out, 0, 0 };
+	struct sm_anchors *an = NULL;
 	size_t i;
 	int rc;
 
 	*nbad = *nmsg = 0;
-	if ((rc = sm_store_begin(p, 0)) != 0)
+	/* The anchors are read first: the lock is not held while a pipe
+	 * from journalctl fills. */
+	if (anchors && (rc = sm_anchors_read(p, anchors, &an)) != 0)
 		return rc;
+	if ((rc = sm_store_begin(p, 0)) != 0) {
+		sm_anchors_free(an);
+		return rc;
+	}
 	if ((rc = sm_store_each(p, "", collect, &all)) != 0) {
 		sm_store_end(p);
+		sm_anchors_free(an);
 		return rc;
 	}
 	qsort(all.v, all.n, sizeof *all.v, cmp);
@@ -377,6 +386,9 @@ sm_check(sm_portal *p, FILE *out, unsigned *nbad, unsigned *nmsg)
 			problem(&r, k, "an unknown record");
 	}
 	rc = sm_audit_walk(p, NULL, NULL, 0, audit_problem, &r);
+	if (an && (rc == 0 || rc == EX_DATAERR))
+		sm_anchors_check(p, an, audit_problem, &r);
+	sm_anchors_free(an);
 	if (sm_store_cut_short(p))
 		sm_note("a change to the store was cut short; the next command "
 		    "that writes rebuilds the copy it was making (the good copy "

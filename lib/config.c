@@ -23,7 +23,8 @@ const char sm_config_template[] =
     "#smtp_user = portal\n"
     "#smtp_password_file = /etc/smail/smtp-password\n"
     "#smtp_cafile = /etc/ssl/certs/ca-certificates.crt\n"
-    "#smtp_from = Secure Mail <portal@example.org>\n";
+    "#smtp_from = Secure Mail <portal@example.org>\n"
+    "#audit_anchor = syslog\n";
 
 void
 sm_config_defaults(struct sm_config *c)
@@ -50,6 +51,7 @@ sm_config_free(struct sm_config *c)
 	free(c->smtp_password_file);
 	free(c->smtp_cafile);
 	free(c->smtp_from);
+	free(c->audit_anchor);
 	memset(c, 0, sizeof *c);
 }
 
@@ -72,7 +74,7 @@ sm_pwhash_limits(int level, uint64_t *ops, size_t *mem)
 	}
 }
 
-enum kind { DUR, COUNT, PWHASH, STR, PATH, URL };
+enum kind { DUR, COUNT, PWHASH, STR, PATH, URL, ANCHOR };
 
 static const struct key {
 	const char *name;
@@ -95,6 +97,7 @@ static const struct key {
 	{ "smtp_password_file", PATH, offsetof(struct sm_config, smtp_password_file) },
 	{ "smtp_cafile", PATH, offsetof(struct sm_config, smtp_cafile) },
 	{ "smtp_from", STR, offsetof(struct sm_config, smtp_from) },
+	{ "audit_anchor", ANCHOR, offsetof(struct sm_config, audit_anchor) },
 };
 
 static int
@@ -146,6 +149,17 @@ set(struct sm_config *c, const struct key *k, const char *v, const char *where)
 		if (strncmp(v, "smtp://", 7) != 0 && strncmp(v, "smtps://", 8) != 0)
 			return sm_err(EX_CONFIG, "%s: smtp_url: '%s' is not "
 			    "smtp://HOST:PORT or smtps://HOST:PORT", where, v);
+		break;
+	case ANCHOR:
+		/* syslog (the default: NULL), none, or a file. */
+		if (strcmp(v, "syslog") == 0) {
+			free(*(char **)field);
+			*(char **)field = NULL;
+			return 0;
+		}
+		if (strcmp(v, "none") != 0 && v[0] != '/')
+			return sm_err(EX_CONFIG, "%s: audit_anchor: '%s' is not "
+			    "syslog, none or an absolute path", where, v);
 		break;
 	case STR:
 		break;

@@ -312,6 +312,7 @@ sm_portal_close(sm_portal *p)
 	if (!p)
 		return;
 	sm_store_end(p);
+	sm_audit_close(p);
 	sm_smtp_close(p);
 	if (p->lockfd >= 0)
 		close(p->lockfd);
@@ -558,6 +559,23 @@ write_meta(const char *stage, const unsigned char id[16], const unsigned char rp
 	return rc;
 }
 
+/* The portal's signing key (portal.key), which signs the audit log's
+ * head from the first entry on, and the manifests of exported zips. */
+static int
+write_signkey(const char *stage)
+{
+	sm_portal tmp;
+	unsigned char pk[32], *sk = sm_secret_alloc(64);
+	int rc;
+
+	memset(&tmp, 0, sizeof tmp);
+	tmp.dir = (char *)stage;
+	crypto_sign_keypair(pk, sk);
+	rc = sm_portal_signkey_write(&tmp, sk);
+	sm_secret_free(sk);
+	return rc;
+}
+
 int
 sm_recovery_key_write(const char *path, const unsigned char sk[32])
 {
@@ -593,6 +611,8 @@ sm_portal_init(const char *dir, const char *pwhash)
 		rc = sm_store_create(stage);
 	if (rc == 0)
 		rc = write_meta(stage, id, rpk);
+	if (rc == 0)
+		rc = write_signkey(stage);
 	if (rc == 0)
 		rc = sm_stage_finish(stage, abs);
 	else

@@ -130,6 +130,7 @@ struct sm_config {
 	char *smtp_url, *smtp_user, *smtp_password_file, *smtp_cafile;
 	char *smtp_from;
 	int64_t message_ttl, max_ttl;  /* max_ttl 0: none */
+	char *audit_anchor;            /* NULL: syslog; "none"; or a file */
 };
 
 void sm_config_defaults(struct sm_config *c);
@@ -184,6 +185,7 @@ typedef struct sm_portal {
 	struct sm_store *st;           /* the open transaction, if any */
 	struct sm_smtp *smtp;          /* the relay's handle, once used */
 	struct sm_batch *batch;        /* a batch's group of messages, if open */
+	struct sm_audit_state *audit;  /* the signing key, the head to anchor */
 } sm_portal;
 
 /* Messages sent in one transaction (smail-send -b): one sync for the
@@ -1023,11 +1025,13 @@ void sm_book_export(const struct sm_book *b, sm_buf *out);
 
 /* ---- check.c: verifying the store without secret keys -------------- */
 
-/* Prints ID<TAB>PROBLEM for each bad record to OUT; NBAD counts them. */
 /* Every file under the portal, the local mailbox's included: safe
  * (ours, 0600/0700, no links), or 78 naming the first that is not. */
 int sm_portal_check_files(sm_portal *p);
-int sm_check(sm_portal *p, FILE *out, unsigned *nbad, unsigned *nmsg);
+/* Prints ID<TAB>PROBLEM for each bad record to OUT; NBAD counts them.
+ * ANCHORS ("-": standard input), if given, is checked against the log. */
+int sm_check(sm_portal *p, const char *anchors, FILE *out, unsigned *nbad,
+    unsigned *nmsg);
 
 /* ---- backup.c: backup and restore ----------------------------------- */
 
@@ -1069,9 +1073,36 @@ int sm_audit(sm_portal *p, const char *event, const char *account,
 int sm_audit_now(sm_portal *p, const char *event, const char *account,
     const char *id);
 /* In a transaction: prints entries (ACCOUNT's only, when given); reports
- * broken links to PROBLEM; 65 when the chain is broken. */
+ * broken links, and a head that is not the last entry's or not signed by
+ * portal.key, to PROBLEM; 65 when the log does not verify. */
 int sm_audit_walk(sm_portal *p, FILE *out, const char *account, int json,
     void (*problem)(void *, const char *, const char *), void *arg);
+/* When the portal closes: the last head this process wrote goes to the
+ * anchor outside the store (audit_anchor), best effort; frees the key. */
+void sm_audit_close(sm_portal *p);
+/* A portal without portal.key (restored without it): makes one and
+ * signs the log's head with it.  Its own transaction; 0 when there is
+ * a key already. */
+int sm_audit_rekey(sm_portal *p);
+
+/* Anchors: "smail-audit-anchor portal=ID seq=N hash=HEX sig=B64" in a
+ * line of the anchor file or the journal. */
+struct sm_anchor {
+	unsigned char portal[16];
+	uint64_t seq;
+	unsigned char hash[32], sig[64];
+};
+/* 1: LINE holds an anchor, now in A; 0: it holds none; -1: malformed. */
+int sm_anchor_parse(const char *line, size_t len, struct sm_anchor *a);
+struct sm_anchors;
+/* Reads this portal's anchors from FILE ("-": standard input), before
+ * any transaction; 66 or 74 when it cannot be read. */
+int sm_anchors_read(sm_portal *p, const char *file, struct sm_anchors **out);
+/* In a transaction: reports to PROBLEM every anchored entry the log no
+ * longer holds, or holds with another hash. */
+void sm_anchors_check(sm_portal *p, struct sm_anchors *a,
+    void (*problem)(void *, const char *, const char *), void *arg);
+void sm_anchors_free(struct sm_anchors *a);
 
 /* ---- lifecycle.c: expiry, recall, delivery records, purge ------------ */
 

@@ -186,6 +186,17 @@ main(int argc, char **argv)
 	ok(parse(&c, "max_ttl = 0s\n") == 0 && c.max_ttl == 0,
 	    "max_ttl = 0s means none");
 	sm_config_free(&c);
+	ok(!c.audit_anchor, "audit_anchor: syslog by default (NULL)");
+	ok(parse(&c, "audit_anchor = /var/log/smail/anchors\n") == 0 &&
+	    c.audit_anchor && strcmp(c.audit_anchor, "/var/log/smail/anchors") == 0,
+	    "audit_anchor = FILE");
+	sm_config_free(&c);
+	ok(parse(&c, "audit_anchor = none\n") == 0 && c.audit_anchor &&
+	    strcmp(c.audit_anchor, "none") == 0, "audit_anchor = none");
+	sm_config_free(&c);
+	ok(parse(&c, "audit_anchor = /a\naudit_anchor = syslog\n") == 0 &&
+	    !c.audit_anchor, "audit_anchor = syslog after a file: the last wins");
+	sm_config_free(&c);
 
 	/* ---- durations in config, each unit ---- */
 	ok(parse(&c, "lock_time = 45s\n") == 0 && c.lock_time == 45, "unit s");
@@ -261,6 +272,9 @@ main(int argc, char **argv)
 	refused("dictionary = words\n", 1, "a relative path");
 	refused("smtp_cafile = ca.pem\n", 1, "a relative smtp_cafile");
 	refused("smtp_url = http://mail.example.org\n", 1, "an smtp_url not smtp(s)://");
+	refused("audit_anchor = anchors.log\n", 1, "a relative audit_anchor");
+	refused("audit_anchor = Syslog\n", 1, "an audit_anchor of another kind");
+	refused("audit_anchor =\n", 1, "an empty audit_anchor");
 	refused("lock_time 30m\n", 1, "a line without =");
 	refused("lock_attempts = 3\njust words\nlock_time = 1m\n", 2,
 	    "a line without = between good ones");
