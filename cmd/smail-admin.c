@@ -15,6 +15,7 @@ static const char usage[] =
     "                              provision an invited account, mail its token\n"
     "  list [--json]               ADDR, STATE and CREATED of every account\n"
     "  unlock ADDR                 end a lockout\n"
+    "  cancel-reset ADDR           end a pending, waiting or approved reset\n"
     "  approve ADDR --recovery-key-file FILE\n"
     "                              complete a waiting reset or re-invitation\n"
     "  flush                       deliver queued notifications\n"
@@ -302,6 +303,7 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "add") && strcmp(cmd, "invite") && strcmp(cmd, "list") &&
 	    strcmp(cmd, "unlock") && strcmp(cmd, "approve") && strcmp(cmd, "flush") &&
+	    strcmp(cmd, "cancel-reset") &&
 	    strcmp(cmd, "check") && strcmp(cmd, "backup") && strcmp(cmd, "audit") &&
 	    strcmp(cmd, "purge") && strcmp(cmd, "keys")) {
 		sm_err(EX_USAGE, "%s: unknown command", cmd);
@@ -325,7 +327,9 @@ main(int argc, char **argv)
 	else if (strcmp(cmd, "unlock") == 0) {
 		if ((rc = sm_account_unlock(p, argv[optind])) == 0)
 			sm_note("%s: unlocked", argv[optind]);
-	} else if (strcmp(cmd, "approve") == 0)
+	} else if (strcmp(cmd, "cancel-reset") == 0)
+		rc = sm_reset_cancel(p, argv[optind]);
+	else if (strcmp(cmd, "approve") == 0)
 		rc = cmd_approve(p, argv[optind], keyfile);
 	else if (strcmp(cmd, "check") == 0)
 		rc = cmd_check(p, anchors);

@@ -627,7 +627,7 @@ _smail_main()
 			opts="$common --json" ;;
 		smail-admin:check)
 			opts="$common --anchors" ;;
-		smail-admin:unlock|smail-admin:flush|\
+		smail-admin:unlock|smail-admin:cancel-reset|smail-admin:flush|\
 		smail-admin:purge|smail-admin:keys)
 			opts=$common ;;
 		smail-admin:*)
@@ -667,14 +667,14 @@ _smail_main()
 	smail-admin)
 		if [[ -z $sub ]]; then
 			COMPREPLY=($(compgen -W 'init add invite list unlock
-				approve flush check backup restore purge audit
+				cancel-reset approve flush check backup restore purge audit
 				keys' -- "$cur"))
 		else
 			local _smail_dq
 			case $sub:${#operands[@]} in
 			invite:0)
 				_smail_addrs "$cur" invited ;;
-			unlock:0|approve:0|audit:0)
+			unlock:0|cancel-reset:0|approve:0|audit:0)
 				_smail_addrs "$cur" any ;;
 			backup:0|restore:0)
 				# The backup file.

@@ -337,6 +337,7 @@ complete -c smail-admin -n '__smail_nops 0' -a add -d 'provision an active accou
 complete -c smail-admin -n '__smail_nops 0' -a invite -d 'provision an invited account and mail its token'
 complete -c smail-admin -n '__smail_nops 0' -a list -d 'list every account with its state and creation time'
 complete -c smail-admin -n '__smail_nops 0' -a unlock -d 'end a lockout'
+complete -c smail-admin -n '__smail_nops 0' -a cancel-reset -d 'end a pending, waiting or approved reset'
 complete -c smail-admin -n '__smail_nops 0' -a approve -d 'complete a waiting reset or re-invitation'
 complete -c smail-admin -n '__smail_nops 0' -a flush -d 'deliver queued notifications'
 complete -c smail-admin -n '__smail_nops 0' -a check -d 'verify every record without secret keys'
@@ -359,6 +360,7 @@ complete -c smail-admin -n '__smail_admin_sub check' -l anchors -r -F -a '-' -d 
 
 complete -c smail-admin -n '__smail_admin_at invite 0' -a '(__smail_accounts invited)'
 complete -c smail-admin -n '__smail_admin_at unlock 0' -a '(__smail_accounts any)'
+complete -c smail-admin -n '__smail_admin_at cancel-reset 0' -a '(__smail_accounts any)'
 complete -c smail-admin -n '__smail_admin_at approve 0' -a '(__smail_accounts any)'
 complete -c smail-admin -n '__smail_admin_at audit 0' -a '(__smail_accounts any)'
 complete -c smail-admin -n '__smail_admin_at backup 0' -F -d 'backup file (new)'

@@ -48,7 +48,8 @@ struct sm_audit_state {
 
 static const char *const events[] = {
 	"login", "login-failed", "lock", "unlock", "register", "reset",
-	"recovery", "send", "read", "delete", "recall", "purge", NULL
+	"recovery", "send", "read", "delete", "recall", "purge",
+	"reset-cancel", NULL
 };
 
 int

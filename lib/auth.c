@@ -255,9 +255,12 @@ sm_password_verify(sm_portal *p, const struct sm_opts *o, const char *canon,
 		/* An approved reset: the new password is the only one. */
 		rc = sm_reset_finish(p, a, pw, k);
 	} else {
+		/* No password (an approved reset cancelled): none opens. */
 		w = sm_secret_alloc(32);
-		if ((rc = sm_pwhash_key(w, pw, &a->pw)) == 0 && (!a->has_pw ||
-		    sm_unwrap(k, a->pw_wrap, w, "smail-pw-v1", canon, &a->pub) != 0))
+		if (!a->has_pw)
+			rc = EX_NOPERM;
+		else if ((rc = sm_pwhash_key(w, pw, &a->pw)) == 0 &&
+		    sm_unwrap(k, a->pw_wrap, w, "smail-pw-v1", canon, &a->pub) != 0)
 			rc = EX_NOPERM;
 	}
 	if (rc == EX_NOPERM) {

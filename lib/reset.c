@@ -143,8 +143,55 @@ reset_pending(const struct sm_account *a)
 	if (a->reset == SM_RESET_APPROVED)
 		return sm_err(EX_TEMPFAIL, "%s: a reset was approved: sign in with "
 		    "its new password to complete it; a new request cannot "
-		    "replace it", a->addr);
+		    "replace it (the operator can end it: smail-admin "
+		    "cancel-reset)", a->addr);
 	return 0;
+}
+
+/*
+ * smail-admin cancel-reset: the operator ends a reset that is pending,
+ * waiting or approved, so that the user may request another (a user who
+ * lost the new password of an approved reset has no other way out).
+ * An approved reset has disabled the old password already: the account
+ * then has none until its next reset is activated, which needs the
+ * recovery key or approve.
+ */
+int
+sm_reset_cancel(sm_portal *p, const char *addr)
+{
+	struct sm_account a;
+	char *canon = NULL;
+	int rc, nopw;
+
+	if ((rc = load(p, addr, &canon, &a, 1)) != 0) {
+		free(canon);
+		return rc;
+	}
+	if (a.reset == SM_RESET_NONE) {
+		sm_store_end(p);
+		rc = sm_err(EX_NOINPUT, "%s: no reset is pending", addr);
+		goto out;
+	}
+	nopw = !a.has_pw;
+	sm_reset_clear(&a);
+	if ((rc = sm_account_put(p, &a)) != 0 ||
+	    (rc = sm_audit(p, "reset-cancel", a.canon, "")) != 0) {
+		sm_store_end(p);
+		goto out;
+	}
+	if ((rc = sm_store_commit(p)) != 0)
+		goto out;
+	if (nopw)
+		sm_note("%s: reset cancelled; the approval had disabled the old "
+		    "password, so the account has none until a new reset is "
+		    "activated (smail-reset)", a.addr);
+	else
+		sm_note("%s: reset cancelled; the password stays as it was",
+		    a.addr);
+out:
+	sm_account_free(&a);
+	free(canon);
+	return rc;
 }
 
 /* Checks the access code of A under its own lockout: 0 when right. */

@@ -579,6 +579,8 @@ int sm_reset_request(sm_portal *p, const struct sm_opts *o, const char *addr,
     const char *code_file);
 int sm_reset_activate(sm_portal *p, const struct sm_opts *o, const char *addr,
     const unsigned char token[32]);
+/* smail-admin cancel-reset: ends a pending, waiting or approved reset. */
+int sm_reset_cancel(sm_portal *p, const char *addr);
 /* smail-admin approve: a waiting reset or invitation renewal. */
 int sm_approve(sm_portal *p, const char *addr, const unsigned char rsk[32]);
 /* Finishes an approved reset with the new password (from

@@ -3,7 +3,8 @@
 # password again, installs it, unlocks, ends every session and mails a
 # notice; expiry, single use, the daily limit, the history; without the
 # recovery key the activation waits for smail-admin approve, and a new
-# request cannot replace a waiting or approved reset.
+# request cannot replace a waiting or approved reset; the operator ends
+# one with smail-admin cancel-reset.
 . "$(dirname "$0")/lib.sh"
 
 new_portal
@@ -13,7 +14,7 @@ pwfile old "$old"
 pwfile new 'Tulip&River77q'
 pwfile other 'Maple@Stone31z'
 pwfile wrong 'Cedar!Brook55k'
-for u in alice bob carol dave erin frank grace heidi ivan; do
+for u in alice bob carol dave erin frank grace heidi ivan judy; do
 	add_user $u@agency.gov "$old"
 done
 state_of() { smail-admin list | awk -v a="$1" '$1 == a { print $2 }'; }
@@ -234,4 +235,33 @@ run 66 "and nothing waits any more" \
 	smail-admin approve ivan@agency.gov --recovery-key-file recovery.key
 run 67 "approve for an unknown account: 67" \
 	smail-admin approve nobody@agency.gov --recovery-key-file recovery.key
+
+# An approved reset whose new password is lost: only the operator can
+# end it, and the user then asks again.
+J=judy@agency.gov
+run 66 "cancel-reset with nothing pending: 66" smail-admin cancel-reset $J
+run 67 "cancel-reset of an unknown account: 67" smail-admin cancel-reset nobody@agency.gov
+request $J other
+run 0 "cancel-reset of a requested reset" smail-admin cancel-reset $J
+err_has "says the password stays" 'the password stays as it was'
+run 77 "its token no longer activates" smail-reset --password-file other $J <rs.$J
+run 0 "the old password still works" login old $J
+request $J new
+smail-reset --password-file new $J <rs.$J >/dev/null 2>&1
+run 0 "the activated reset is approved" \
+	smail-admin approve $J --recovery-key-file recovery.key
+run 75 "judy, who lost the new password, cannot ask again" \
+	smail-reset --password-file other $J </dev/null
+err_has "the refusal names the way out" 'smail-admin cancel-reset'
+run 0 "the operator cancels the approved reset" smail-admin cancel-reset $J
+err_has "saying the account has no password now" 'has none until a new reset'
+run 77 "the old password does not open" login old $J
+run 77 "nor the lost one" login new $J
+run 0 "smail-admin audit records it" smail-admin audit $J
+out_has "as reset-cancel" "	reset-cancel	$J	"
+request $J other
+run 75 "a new request and its activation wait for approve" \
+	smail-reset --password-file other $J <rs.$J
+run 0 "approved" smail-admin approve $J --recovery-key-file recovery.key
+run 0 "the new password signs in and completes it" login other $J
 done_testing
