@@ -695,18 +695,23 @@ db_zero(GDBM_FILE db, datum k, int *found)
 static int
 db_put(GDBM_FILE db, datum k, datum v)
 {
-	datum old = gdbm_fetch(db, k);
-	int size = old.dptr ? old.dsize : -1, found;
+	datum old;
+	int r;
 
-	if (old.dptr)
-		free(old.dptr);
-	else if (gdbm_errno != GDBM_ITEM_NOT_FOUND)
-		return -1;
+	/* Most records are new (a message's chunks): one call. */
+	if ((r = gdbm_store(db, k, v, GDBM_INSERT)) != 1)
+		return r;
 	/* A value of another size goes elsewhere in the file: zeros over
 	 * the old one first, in its place. */
-	if (size >= 0 && size != v.dsize && db_zero(db, k, &found) != 0)
+	if (!(old = gdbm_fetch(db, k)).dptr)
 		return -1;
-	return gdbm_store(db, k, v, GDBM_REPLACE);
+	r = 0;
+	if (old.dsize != v.dsize) {
+		sodium_memzero(old.dptr, (size_t)old.dsize);
+		r = gdbm_store(db, k, old, GDBM_REPLACE);
+	}
+	free(old.dptr);
+	return r ? r : gdbm_store(db, k, v, GDBM_REPLACE);
 }
 
 static int
