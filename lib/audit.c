@@ -41,7 +41,10 @@ enum { L_TIME = 1, L_EVENT, L_ACCOUNT, L_ID, L_PREV };
 
 struct sm_audit_state {
 	unsigned char *sk;             /* portal.key once loaded (secret memory) */
-	int pending;                   /* a head written and not anchored yet */
+	int unsigned_head;             /* entries of this transaction: the head
+	                                * is signed when it commits */
+	int signed_now;                /* ... and was, in its commit */
+	int pending;                   /* a head committed and not anchored yet */
 	uint64_t seq;
 	unsigned char hash[32], sig[64];
 };
@@ -142,6 +145,9 @@ head_get(sm_portal *p, struct head *h)
 	return 0;
 }
 
+/* The head naming entry SEQ, signed with SK (SIG gets the signature);
+ * without SK, with zeros in the signature's place, for the commit to
+ * sign. */
 static int
 head_put(sm_portal *p, const unsigned char sk[64], uint64_t seq,
     const unsigned char hash[32], unsigned char sig[64])
@@ -153,8 +159,11 @@ head_put(sm_portal *p, const unsigned char sk[64], uint64_t seq,
 	for (s = seq, i = 7; i >= 0; i--, s >>= 8)
 		head[i] = (unsigned char)s;
 	memcpy(head + 8, hash, 32);
-	head_sign(sig, sk, p->id, seq, hash);
-	memcpy(head + 40, sig, 64);
+	memset(head + 40, 0, 64);
+	if (sk) {
+		head_sign(sig, sk, p->id, seq, hash);
+		memcpy(head + 40, sig, 64);
+	}
 	return sm_store_put(p, "a:head", head, sizeof head);
 }
 
@@ -230,17 +239,54 @@ to_anchor(sm_portal *p, uint64_t seq, const unsigned char hash[32],
 	memcpy(st->sig, sig, 64);
 }
 
+/* The store's commit hook: the head that entries of this transaction
+ * left unsigned is signed before the commit, and anchored once the
+ * transaction is durable. */
+static int
+head_commit(sm_portal *p, int done)
+{
+	struct sm_audit_state *st = state(p);
+	const unsigned char *sk;
+	unsigned char sig[64];
+	struct head hd;
+	int rc;
+
+	if (done) {
+		if (st->signed_now)
+			st->pending = 1;
+		st->signed_now = 0;
+		return 0;
+	}
+	st->signed_now = 0;
+	if (!st->unsigned_head)
+		return 0;
+	st->unsigned_head = 0;
+	if ((rc = signkey(p, &sk)) != 0)
+		return rc;
+	if ((rc = head_get(p, &hd)) != 0 || !hd.have)
+		return rc < 0 || !hd.have ? sm_err(EX_DATAERR, "the audit log's "
+		    "head record is damaged") : rc;
+	if ((rc = head_put(p, sk, hd.seq, hd.hash, sig)) != 0)
+		return rc;
+	st->seq = hd.seq;
+	memcpy(st->hash, hd.hash, 32);
+	memcpy(st->sig, sig, 64);
+	st->signed_now = 1;
+	return 0;
+}
+
 int
 sm_audit(sm_portal *p, const char *event, const char *account, const char *id)
 {
 	const unsigned char *sk;
-	unsigned char h[32], sig[64];
+	unsigned char h[32];
 	struct head hd;
 	uint64_t seq;
 	sm_buf rec = { 0 };
 	char key[32];
 	int rc;
 
+	/* The key now, inside the write transaction (made if missing). */
 	if ((rc = signkey(p, &sk)) != 0)
 		return rc;
 	if ((rc = head_get(p, &hd)) != 0)
@@ -255,9 +301,14 @@ sm_audit(sm_portal *p, const char *event, const char *account, const char *id)
 	sm_rec_bytes(&rec, L_PREV, hd.hash, 32);
 	entry_hash(h, rec.p, rec.len);
 	snprintf(key, sizeof key, "a:%016llx", (unsigned long long)seq);
+	/* The head names the entry now; its signature, one per transaction
+	 * however many entries it holds, comes at the commit (a head of the
+	 * signed size, so that the signing rewrites it in place). */
 	if ((rc = sm_store_put(p, key, rec.p, rec.len)) == 0 &&
-	    (rc = head_put(p, sk, seq, h, sig)) == 0)
-		to_anchor(p, seq, h, sig);
+	    (rc = head_put(p, NULL, seq, h, NULL)) == 0) {
+		state(p)->unsigned_head = 1;
+		p->on_commit = head_commit;
+	}
 	sm_buf_free(&rec);
 	return rc;
 }

@@ -186,6 +186,11 @@ typedef struct sm_portal {
 	struct sm_smtp *smtp;          /* the relay's handle, once used */
 	struct sm_batch *batch;        /* a batch's group of messages, if open */
 	struct sm_audit_state *audit;  /* the signing key, the head to anchor */
+	/* Called by the outermost commit of a write transaction: with DONE
+	 * 0 before it (it may still write; non-0 makes the commit fail),
+	 * with DONE 1 once the transaction is durable.  (The audit log
+	 * signs its head once per transaction.) */
+	int (*on_commit)(struct sm_portal *p, int done);
 } sm_portal;
 
 /* Messages sent in one transaction (smail-send -b): one sync for the

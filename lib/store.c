@@ -896,12 +896,18 @@ sm_store_commit(sm_portal *p)
 		return 0;
 	}
 	o = 1 - s->ctl.good;
+	if (p->on_commit && (rc = p->on_commit(p, 0)) != 0) {
+		sm_store_end(p);
+		return rc;
+	}
 	/* Step 2, and the commit point. */
 	if ((rc = db_sync(p, s->db)) != 0 ||
 	    (rc = ctl_write(p, s->ctlfd, &s->ctl, o, 1, 1)) != 0) {
 		store_free(p);
 		return rc;
 	}
+	if (p->on_commit)
+		p->on_commit(p, 1);
 	/* Steps 4 and 5: the old copy takes the same records.  Should that
 	 * fail, the transaction stands, and the next writer rebuilds it. */
 	if (db_open(p, 1 - o, 1, &s->other) == 0 &&
