@@ -165,14 +165,15 @@ take_str(const unsigned char **p, const unsigned char *end)
 	return s;
 }
 
-int
-sm_index_decode(struct sm_index *ix, const unsigned char *v, size_t n)
+/* The entries of an encoded index (a segment, or the one-record form)
+ * appended to IX as segment SEG; -1 (IX as it was) when malformed. */
+static int
+decode_append(struct sm_index *ix, const unsigned char *v, size_t n, int seg)
 {
 	const unsigned char *p = v + 4, *end = v + n;
-	size_t fixed = SM_ID_CHARS + 8 + 4 + 32;
+	size_t fixed = SM_ID_CHARS + 8 + 4 + 32, first = ix->n;
 	int v2;
 
-	memset(ix, 0, sizeof *ix);
 	if (n < 4 || (memcmp(v, INDEX_MAGIC, 4) != 0 && memcmp(v, "SMX1", 4) != 0))
 		return -1;
 	if ((v2 = memcmp(v, INDEX_MAGIC, 4) == 0))
@@ -183,6 +184,7 @@ sm_index_decode(struct sm_index *ix, const unsigned char *v, size_t n)
 		if ((size_t)(end - p) < fixed)
 			goto bad;
 		e = sm_index_add(ix);
+		e->seg = seg;
 		memcpy(e->id, p, SM_ID_CHARS);
 		e->id[SM_ID_CHARS] = 0;
 		for (j = 0; j < 8; j++)
@@ -202,8 +204,25 @@ sm_index_decode(struct sm_index *ix, const unsigned char *v, size_t n)
 	}
 	return 0;
 bad:
-	sm_index_free(ix);
+	while (ix->n > first) {
+		struct sm_entry *e = &ix->v[--ix->n];
+		free(e->from);
+		free(e->subject);
+		free(e->to);
+		sodium_memzero(e, sizeof *e);
+	}
 	return -1;
+}
+
+int
+sm_index_decode(struct sm_index *ix, const unsigned char *v, size_t n)
+{
+	memset(ix, 0, sizeof *ix);
+	if (decode_append(ix, v, n, -1) < 0) {
+		sm_index_free(ix);
+		return -1;
+	}
+	return 0;
 }
 
 static void
@@ -286,25 +305,13 @@ open_entries(struct sm_index *ix, const unsigned char k[32], const sm_buf *ad,
     const unsigned char *v, size_t n, int seg)
 {
 	sm_buf plain = { 0 };
-	struct sm_index part;
-	size_t i;
 	int rc;
 
 	rc = sm_aead_open(&plain, k, ad->p, ad->len, v, n);
 	if (rc == 0)
-		rc = sm_index_decode(&part, plain.p, plain.len);
+		rc = decode_append(ix, plain.p, plain.len, seg);
 	sm_buf_free(&plain);
-	if (rc)
-		return -1;
-	for (i = 0; i < part.n; i++) {
-		struct sm_entry *e = sm_index_add(ix);
-		*e = part.v[i];
-		e->seg = seg;
-	}
-	/* The strings moved to IX. */
-	sodium_memzero(part.v, part.cap * sizeof *part.v);
-	free(part.v);
-	return 0;
+	return rc ? -1 : 0;
 }
 
 int

@@ -93,16 +93,32 @@ step(const unsigned char *p, size_t n, size_t *ctrl)
 	return u ? u : 1;
 }
 
+/* How many bytes at P hold no control character (plain ASCII, the
+ * common case, in a tight loop). */
+static size_t
+clean_len(const unsigned char *p, size_t n)
+{
+	size_t i = 0, len, ctrl;
+
+	while (i < n) {
+		if (p[i] >= 0x20 && p[i] < 0x7f) {
+			i++;
+			continue;
+		}
+		len = step(p + i, n - i, &ctrl);
+		if (ctrl)
+			break;
+		i += len;
+	}
+	return i;
+}
+
 int
 sm_has_ctrl(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s), i, len, ctrl;
+	size_t n = strlen(s);
 
-	for (i = 0; i < n; i += len)
-		if ((len = step(p + i, n - i, &ctrl)) && ctrl)
-			return 1;
-	return 0;
+	return clean_len((const unsigned char *)s, n) != n;
 }
 
 /* The rule for one-line fields, in place (a space is never longer than
@@ -110,7 +126,7 @@ sm_has_ctrl(const char *s)
 static size_t
 field_fix(unsigned char *p, size_t n)
 {
-	size_t i = 0, j = 0, len, ctrl;
+	size_t i = clean_len(p, n), j = i, len, ctrl;
 
 	while (i < n) {
 		len = step(p + i, n - i, &ctrl);
@@ -146,8 +162,12 @@ int
 sm_put_field(FILE *out, const char *s)
 {
 	sm_buf b = { 0 };
+	size_t n = s ? strlen(s) : 0;
 	int rc = 0;
 
+	/* Most fields hold nothing to replace: as they are. */
+	if (clean_len((const unsigned char *)s, n) == n)
+		return n && fwrite(s, 1, n, out) != n ? -1 : 0;
 	sm_field(&b, s);
 	if (b.len && fwrite(b.p, 1, b.len, out) != b.len)
 		rc = -1;

@@ -535,6 +535,9 @@ begin_read(sm_portal *p, struct sm_store *s)
 	return 0;
 }
 
+/* A writer reads the good copy until its first write (at rest the two
+ * hold the same records), so that a transaction that ends up writing
+ * nothing touches neither copy nor the control file. */
 static int
 begin_write(sm_portal *p, struct sm_store *s)
 {
@@ -552,13 +555,15 @@ begin_write(sm_portal *p, struct sm_store *s)
 		    (rc = ctl_write(p, s->ctlfd, &s->ctl, s->ctl.good, 0, 0)) != 0)
 			return rc;
 	}
-	if ((rc = db_open(p, o, 1, &s->db)) != 0)
+	if ((rc = db_open(p, s->ctl.good, 0, &s->db)) != 0)
 		return rc;
 	if (gdbm_needs_recovery(s->db)) {
+		/* The good copy damaged (a disk that lost a write it said it
+		 * had made): at rest, the other one holds the same. */
 		gdbm_close(s->db);
 		s->db = NULL;
-		if ((rc = rebuild(p, s->ctl.good, o, "GDBM found it damaged")) != 0 ||
-		    (rc = db_open(p, o, 1, &s->db)) != 0)
+		if ((rc = rebuild(p, o, s->ctl.good, "GDBM found it damaged")) != 0 ||
+		    (rc = db_open(p, s->ctl.good, 0, &s->db)) != 0)
 			return rc;
 	}
 	return 0;
@@ -596,29 +601,42 @@ sm_store_begin(sm_portal *p, int write)
 		store_free(p);
 		return rc;
 	}
-	/* A little room for the small writes of any transaction; when the
-	 * disk is full they may still fit in what earlier reserves left,
-	 * so that reading an inbox keeps working. */
-	if (write)
-		sm_store_reserve_quiet(p, 64 << 10);
 	return 0;
 }
 
 /* Step 1, before the first write: the other copy is marked as being
- * changed, on disk. */
+ * changed, on disk, and the transaction turns to it; a little room is
+ * reserved for the small writes of any transaction (when the disk is
+ * full they may still fit in what earlier reserves left, so that
+ * reading an inbox keeps working). */
 static int
 first_write(sm_portal *p)
 {
 	struct sm_store *s = p->st;
 	int rc;
 
+	GDBM_FILE w;
+	int o;
+
 	if (!s->write)
 		return sm_err(EX_SOFTWARE, "store: write in a read transaction");
 	if (s->dirty)
 		return 0;
-	if ((rc = ctl_write(p, s->ctlfd, &s->ctl, s->ctl.good, 1, 1)) != 0)
+	o = 1 - s->ctl.good;
+	if ((rc = ctl_write(p, s->ctlfd, &s->ctl, s->ctl.good, 1, 1)) != 0 ||
+	    (rc = db_open(p, o, 1, &w)) != 0)
 		return rc;
+	if (gdbm_needs_recovery(w)) {
+		gdbm_close(w);
+		if ((rc = rebuild(p, s->ctl.good, o, "GDBM found it damaged")) != 0 ||
+		    (rc = db_open(p, o, 1, &w)) != 0)
+			return rc;
+	}
+	/* From here on the transaction reads and writes the other copy. */
+	gdbm_close(s->db);
+	s->db = w;
 	s->dirty = 1;
+	sm_store_reserve_quiet(p, 64 << 10);
 	return 0;
 }
 
