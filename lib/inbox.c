@@ -615,10 +615,8 @@ sm_holders_set(sm_portal *p, const char *id, char *const *canon, size_t n)
 
 /*
  * CANON lets go of message ID.  When it was the last holder, the
- * holders' record is left empty and *LAST set: the caller commits, and
- * then wipes the message with sm_wipe_unheld, so that a crash between
- * the two leaves an unlisted message to purge, never a listed one with
- * its records zeroed.
+ * holders' record is left empty and *LAST set: the caller wipes the
+ * message with sm_wipe_unheld, in the same transaction.
  */
 int
 sm_release(sm_portal *p, const char *id, const char *canon, int *last)

@@ -217,25 +217,17 @@ sm_delete(sm_portal *p, const struct sm_ident *id, char *const *mids, size_t n)
 		rc = sm_index_save(p, id, 'x', &ix);
 	if (rc == 0 && cy)
 		rc = sm_index_save(p, id, 'y', &dx);
+	/* The messages nobody holds any more go in the same transaction:
+	 * it happens whole or not at all. */
+	for (i = 0; i < nu && rc == 0; i++)
+		rc = sm_wipe_unheld(p, unheld[i]);
 	sm_index_free(&ix);
 	sm_index_free(&dx);
+	free(unheld);
 	if (rc) {
 		sm_store_end(p);
-		free(unheld);
 		return rc;
 	}
-	/* Unlisted first (committed), then wiped: a crash in between leaves
-	 * only an unlisted message, which purge removes. */
-	if ((rc = sm_store_commit(p)) == 0 && nu) {
-		if ((rc = sm_store_begin(p, 1)) == 0) {
-			for (i = 0; i < nu && rc == 0; i++)
-				rc = sm_wipe_unheld(p, unheld[i]);
-			if (rc == 0)
-				rc = sm_store_commit(p);
-			else
-				sm_store_end(p);
-		}
-	}
-	free(unheld);
+	rc = sm_store_commit(p);
 	return rc ? rc : worst;
 }
