@@ -390,9 +390,10 @@ sm_check(sm_portal *p, const char *anchors, FILE *out, unsigned *nbad,
 		sm_anchors_check(p, an, audit_problem, &r);
 	sm_anchors_free(an);
 	if (sm_store_cut_short(p))
-		sm_note("a change to the store was cut short; the next command "
-		    "that writes rebuilds the copy it was making (the good copy "
-		    "holds every committed record)");
+		sm_note("the store's other copy is to be made again (a change "
+		    "was cut short, or the machine restarted since): the next "
+		    "command that writes does it; the good copy holds every "
+		    "committed record");
 	sm_store_end(p);
 	if (rc && rc != EX_DATAERR) {
 		for (i = 0; i < all.n; i++)

@@ -11,26 +11,28 @@
  * since the last sync: one copy alone can lose records committed long
  * before.  So the store is two GDBM files, store.0.db and store.1.db,
  * and a control file, store.ctl, that names the good one.  At rest the
- * two hold the same records and both are on disk.  A transaction:
+ * two hold the same records.  A transaction writes the other copy and
+ * syncs it; the control file then names it the good one (synced): the
+ * commit point; then the records the transaction touched are copied
+ * into the old copy.  The good copy is never written while it is the
+ * good one, so readers read it whatever happens to the other.
  *
- *   1. control: "the other copy is being changed" (synced);
- *   2. every write goes into the other copy, which is then synced;
- *   3. control: "the other copy is the good one now; the old one is
- *      being changed" (synced): the commit point;
- *   4. the records the transaction touched are copied into the old
- *      copy, which is then synced;
- *   5. control: "both are at rest" (not synced: lost, it costs a
- *      rebuild, never a record).
+ * The other copy may be half-changed after a crash: a kill leaves the
+ * lock file's first byte '1' (set from the first write until the old
+ * copy has the transaction's records), and a power cut leaves the boot
+ * the control file names behind (the copy of the records into the old
+ * copy is not synced: after a reboot nothing says it reached the disk).
+ * Either way the first writer after it copies the good file over the
+ * other, whole, before it writes; the damaged file is kept aside until
+ * the copy is in place.  Nothing is ever recovered from a damaged file,
+ * and no record is dropped.  A commit costs two syncs, as one GDBM file
+ * with a sync did; a reboot costs one copy of the store.
  *
- * The control file has two slots, written in turn, each with a sequence
- * number and a checksum, so that a torn write leaves the slot before it.
- * Readers read the good copy, which is never written while it is the
- * good one.  A writer that finds a copy marked as being changed (a crash
- * in steps 1-5) rebuilds it from the good one, a whole-file copy, before
- * it writes; the damaged file is kept aside until the copy is in place.
- * A writer that fails before step 3 copies the good records back over
- * what it touched.  Nothing is ever recovered from a damaged file, and
- * no record is dropped.
+ * The control file has two slots, written in turn and always synced,
+ * each with a sequence number, the good copy, the boot, and a
+ * checksum: a torn write leaves the slot before it, which still names
+ * a copy that nothing has changed since.  A writer that fails before
+ * its commit copies the good records back over what it touched.
  *
  * A record replaced by one of another size, or deleted, is first
  * overwritten with zeros in place (a same-size replace reuses its
@@ -53,14 +55,15 @@
 
 #include "smail.h"
 
-#define CTL_MAGIC "SMC1"
+#define CTL_MAGIC "SMC2"
 #define CTL_SLOT 4096              /* each slot on a page of its own */
-#define CTL_BYTES 48               /* magic, seq, good, busy, pad, sum */
+#define CTL_SUMMED 32              /* magic, seq, good, pad, boot */
+#define CTL_BYTES (CTL_SUMMED + 32)
 
 struct ctl {
 	uint64_t seq;
 	int good;                      /* 0 or 1: which copy is good */
-	int busy;                      /* the other copy is being changed */
+	unsigned char boot[16];        /* the boot it was written in */
 };
 
 /* The keys a transaction changed: an open-addressing set. */
@@ -77,7 +80,8 @@ struct sm_store {
 	uint32_t wmask;                /* which of them write */
 	int ctlfd;
 	struct ctl ctl;
-	int dirty;                     /* step 1 done: the copy in db changed */
+	int cut;                       /* the other copy may be half-changed */
+	int dirty;                     /* the other copy is being changed */
 	struct keyset touched;
 };
 
@@ -161,10 +165,43 @@ copy_path(const sm_portal *p, int i)
 static void
 ctl_sum(unsigned char out[32], const unsigned char *slot)
 {
-	static const char label[] = "smail-store-ctl-v1";
+	static const char label[] = "smail-store-ctl-v2";
 
-	crypto_generichash(out, 32, slot, 16, (const unsigned char *)label,
-	    sizeof label - 1);
+	crypto_generichash(out, 32, slot, CTL_SUMMED,
+	    (const unsigned char *)label, sizeof label - 1);
+}
+
+/*
+ * This boot, as 16 bytes: the kernel's boot id (a new one at every
+ * boot), or SMAIL_BOOT_ID, with which the power-cut tests say that the
+ * machine came back from the cut.  Unreadable, it is all zeros, and a
+ * power cut goes unseen (doc/reliability.md).
+ */
+static const unsigned char *
+this_boot(void)
+{
+	static unsigned char id[16];
+	static int known;
+	const char *env = getenv("SMAIL_BOOT_ID");
+	char buf[64];
+	ssize_t n = 0;
+	int fd;
+
+	if (known)
+		return id;
+	if (env && *env) {
+		crypto_generichash(id, sizeof id, (const unsigned char *)env,
+		    strlen(env), NULL, 0);
+	} else if ((fd = open("/proc/sys/kernel/random/boot_id",
+	    O_RDONLY | O_CLOEXEC)) >= 0) {
+		n = read(fd, buf, sizeof buf);
+		close(fd);
+		if (n > 0)
+			crypto_generichash(id, sizeof id, (unsigned char *)buf,
+			    (size_t)n, NULL, 0);
+	}
+	known = 1;
+	return id;
 }
 
 static void
@@ -178,8 +215,8 @@ ctl_encode(unsigned char slot[CTL_BYTES], const struct ctl *c)
 	for (i = 11; i >= 4; i--, v >>= 8)
 		slot[i] = (unsigned char)v;
 	slot[12] = (unsigned char)c->good;
-	slot[13] = (unsigned char)c->busy;
-	ctl_sum(slot + 16, slot);
+	memcpy(slot + 16, c->boot, 16);
+	ctl_sum(slot + CTL_SUMMED, slot);
 }
 
 static int
@@ -191,14 +228,13 @@ ctl_decode(const unsigned char *slot, struct ctl *c)
 	if (memcmp(slot, CTL_MAGIC, 4) != 0)
 		return -1;
 	ctl_sum(sum, slot);
-	if (sodium_memcmp(sum, slot + 16, 32) != 0 || slot[12] > 1 ||
-	    slot[13] > 1)
+	if (sodium_memcmp(sum, slot + CTL_SUMMED, 32) != 0 || slot[12] > 1)
 		return -1;
 	c->seq = 0;
 	for (i = 4; i < 12; i++)
 		c->seq = c->seq << 8 | slot[i];
 	c->good = slot[12];
-	c->busy = slot[13];
+	memcpy(c->boot, slot + 16, 16);
 	return 0;
 }
 
@@ -221,19 +257,51 @@ ctl_read(sm_portal *p, int fd, struct ctl *c)
 	return 0;
 }
 
-/* Writes the next state into the slot after the last one. */
+/* The next state, naming GOOD in this boot, into the slot after the
+ * last one, synced: a torn write leaves the state before it. */
 static int
-ctl_write(sm_portal *p, int fd, struct ctl *c, int good, int busy, int sync)
+ctl_write(sm_portal *p, int fd, struct ctl *c, int good)
 {
 	unsigned char slot[CTL_BYTES];
-	struct ctl n = { c->seq + 1, good, busy };
+	struct ctl n = { c->seq + 1, good, { 0 } };
 
+	memcpy(n.boot, this_boot(), 16);
 	ctl_encode(slot, &n);
 	if (pwrite(fd, slot, CTL_BYTES, (off_t)(n.seq % 2) * CTL_SLOT) != CTL_BYTES ||
-	    (sync && fdatasync(fd) < 0))
+	    fdatasync(fd) < 0)
 		return sm_err(EX_IOERR, "%s/store.ctl: %s", p->dir, strerror(errno));
 	*c = n;
 	return 0;
+}
+
+/* The lock file's first byte: '1' while the copy that is not the good
+ * one may be half-changed; a kill leaves it so. */
+static int
+mark(sm_portal *p, char c)
+{
+	ssize_t n = pwrite(p->lockfd, &c, 1, 0);
+
+	if (n != 1)
+		return sm_err(EX_IOERR, "%s/lock: %s", p->dir,
+		    n < 0 ? strerror(errno) : "nothing written");
+	return 0;
+}
+
+static int
+marked(sm_portal *p)
+{
+	char c = 0;
+
+	return pread(p->lockfd, &c, 1, 0) == 1 && c == '1';
+}
+
+/* May the copy that is not the good one be half-changed: a crash in a
+ * transaction (the mark), or a boot since the control file was written
+ * (a power cut, or a reboot: nothing says the copy reached the disk)? */
+static int
+cut_short(sm_portal *p, const struct ctl *c)
+{
+	return marked(p) || sodium_memcmp(c->boot, this_boot(), 16) != 0;
 }
 
 /* A new control file at DIR/store.ctl naming copy 0, synced; written
@@ -242,12 +310,13 @@ static int
 ctl_create(const char *dir)
 {
 	unsigned char page[2 * CTL_SLOT];
-	struct ctl c = { 1, 0, 0 };
+	struct ctl c = { 1, 0, { 0 } };
 	char *path = sm_xasprintf("%s/store.ctl", dir);
 	char *tmp = sm_xasprintf("%s.new", path);
 	int rc;
 
 	memset(page, 0, sizeof page);
+	memcpy(c.boot, this_boot(), 16);
 	ctl_encode(page + CTL_SLOT, &c);
 	unlink(tmp);
 	if ((rc = sm_write_file(tmp, page, sizeof page)) == 0 &&
@@ -414,14 +483,13 @@ migrate(sm_portal *p)
 	char *old = sm_portal_path(p, "store.db"), *c0 = copy_path(p, 0);
 	char *c1 = copy_path(p, 1), *t0 = sm_xasprintf("%s.new", c0);
 	char *t1 = sm_xasprintf("%s.new", c1);
-	char mark = 0;
 	GDBM_FILE db;
 	int rc;
 
 	if ((rc = db_open_path(old, 1, &db)) != 0)
 		goto out;
-	if (gdbm_needs_recovery(db) || (pread(p->lockfd, &mark, 1, 0) == 1 &&
-	    mark == '1')) {
+	/* The old layout's mark: a GDBM call was cut short. */
+	if (gdbm_needs_recovery(db) || marked(p)) {
 		gdbm_recovery rcvr;
 		memset(&rcvr, 0, sizeof rcvr);
 		if (gdbm_recover(db, &rcvr, GDBM_RCVR_FORCE) != 0) {
@@ -449,9 +517,8 @@ migrate(sm_portal *p)
 	    (rc = sm_fsync_dir(p->dir)) != 0)
 		goto out;
 	unlink(old);
-	mark = '0';
-	if (pwrite(p->lockfd, &mark, 1, 0) != 1 || (rc = sm_fsync_dir(p->dir)) != 0)
-		rc = rc ? rc : sm_err(EX_IOERR, "%s/lock: %s", p->dir, strerror(errno));
+	if ((rc = mark(p, '0')) == 0)
+		rc = sm_fsync_dir(p->dir);
 out:
 	free(old);
 	free(c0);
@@ -521,11 +588,12 @@ begin_read(sm_portal *p, struct sm_store *s)
 	}
 	if (rc || (rc = ctl_read(p, s->ctlfd, &s->ctl)) != 0)
 		return rc;
+	s->cut = cut_short(p, &s->ctl);
 	if ((rc = db_open(p, s->ctl.good, 0, &s->db)) != 0)
 		return rc;
 	/* The good copy damaged (a disk that lost a write it said it had
 	 * made): at rest, the other one holds the same. */
-	if (gdbm_needs_recovery(s->db) && !s->ctl.busy) {
+	if (gdbm_needs_recovery(s->db) && !s->cut) {
 		gdbm_close(s->db);
 		s->db = NULL;
 		sm_warn("%s/store.%d.db: damaged; reading store.%d.db", p->dir,
@@ -547,12 +615,15 @@ begin_write(sm_portal *p, struct sm_store *s)
 	    (rc = ctl_read(p, s->ctlfd, &s->ctl)) != 0)
 		return rc;
 	o = 1 - s->ctl.good;
-	if (s->ctl.busy) {
-		/* A change to the other copy was cut short: it starts again
-		 * as a copy of the good one. */
-		if ((rc = rebuild(p, s->ctl.good, o, "a change to it was cut "
-		    "short")) != 0 ||
-		    (rc = ctl_write(p, s->ctlfd, &s->ctl, s->ctl.good, 0, 0)) != 0)
+	if (cut_short(p, &s->ctl)) {
+		/* A change to the other copy was cut short, or the machine
+		 * rebooted since: it starts again as a copy of the good one,
+		 * and the control file then names this boot. */
+		if ((rc = rebuild(p, s->ctl.good, o, marked(p) ? "a change to "
+		    "it was cut short" : "the machine restarted since the last "
+		    "change")) != 0 ||
+		    (rc = ctl_write(p, s->ctlfd, &s->ctl, s->ctl.good)) != 0 ||
+		    (rc = mark(p, '0')) != 0)
 			return rc;
 	}
 	if ((rc = db_open(p, s->ctl.good, 0, &s->db)) != 0)
@@ -604,27 +675,23 @@ sm_store_begin(sm_portal *p, int write)
 	return 0;
 }
 
-/* Step 1, before the first write: the other copy is marked as being
- * changed, on disk, and the transaction turns to it; a little room is
- * reserved for the small writes of any transaction (when the disk is
- * full they may still fit in what earlier reserves left, so that
- * reading an inbox keeps working). */
+/* Before the first write: the mark, and the transaction turns to the
+ * other copy; a little room is reserved for the small writes of any
+ * transaction (when the disk is full they may still fit in what
+ * earlier reserves left, so that reading an inbox keeps working). */
 static int
 first_write(sm_portal *p)
 {
 	struct sm_store *s = p->st;
-	int rc;
-
 	GDBM_FILE w;
-	int o;
+	int rc, o;
 
 	if (!s->write)
 		return sm_err(EX_SOFTWARE, "store: write in a read transaction");
 	if (s->dirty)
 		return 0;
 	o = 1 - s->ctl.good;
-	if ((rc = ctl_write(p, s->ctlfd, &s->ctl, s->ctl.good, 1, 1)) != 0 ||
-	    (rc = db_open(p, o, 1, &w)) != 0)
+	if ((rc = mark(p, '1')) != 0 || (rc = db_open(p, o, 1, &w)) != 0)
 		return rc;
 	if (gdbm_needs_recovery(w)) {
 		gdbm_close(w);
@@ -918,20 +985,22 @@ sm_store_commit(sm_portal *p)
 		sm_store_end(p);
 		return rc;
 	}
-	/* Step 2, and the commit point. */
+	/* The other copy on disk, then named good: the commit point.  (A
+	 * failure before that leaves the mark: the next writer rebuilds.) */
 	if ((rc = db_sync(p, s->db)) != 0 ||
-	    (rc = ctl_write(p, s->ctlfd, &s->ctl, o, 1, 1)) != 0) {
+	    (rc = ctl_write(p, s->ctlfd, &s->ctl, o)) != 0) {
 		store_free(p);
 		return rc;
 	}
 	if (p->on_commit)
 		p->on_commit(p, 1);
-	/* Steps 4 and 5: the old copy takes the same records.  Should that
-	 * fail, the transaction stands, and the next writer rebuilds it. */
+	/* The old copy takes the same records, not synced (a power cut
+	 * means a reboot, after which it is made again anyway).  Should
+	 * that fail, the transaction stands, and the mark stays for the
+	 * next writer. */
 	if (db_open(p, 1 - o, 1, &s->other) == 0 &&
-	    replay(p, &s->touched, s->db, s->other) == 0 &&
-	    db_sync(p, s->other) == 0)
-		ctl_write(p, s->ctlfd, &s->ctl, o, 0, 0);
+	    replay(p, &s->touched, s->db, s->other) == 0)
+		mark(p, '0');
 	else
 		sm_warn("%s: the store's second copy lags; the next command "
 		    "that writes rebuilds it", p->dir);
@@ -947,9 +1016,8 @@ undo(sm_portal *p)
 	struct sm_store *s = p->st;
 
 	if (db_open(p, s->ctl.good, 0, &s->other) == 0 &&
-	    replay(p, &s->touched, s->other, s->db) == 0 &&
-	    db_sync(p, s->db) == 0)
-		ctl_write(p, s->ctlfd, &s->ctl, s->ctl.good, 0, 0);
+	    replay(p, &s->touched, s->other, s->db) == 0)
+		mark(p, '0');
 }
 
 /* Ends an inner transaction that left nothing behind (it undid what it
@@ -990,7 +1058,7 @@ sm_store_end(sm_portal *p)
 int
 sm_store_cut_short(sm_portal *p)
 {
-	return p->st && p->st->ctl.seq && p->st->ctl.busy;
+	return p->st && p->st->ctl.seq && p->st->cut;
 }
 
 /* ---- making, dumping, loading, compacting ---- */
@@ -1123,17 +1191,17 @@ sm_store_reorganize(sm_portal *p)
 		goto out;
 	/* The new file in the other copy's place, then named good; then
 	 * the old good copy made again from it. */
-	if ((rc = ctl_write(p, s->ctlfd, &s->ctl, s->ctl.good, 1, 1)) != 0)
+	if ((rc = mark(p, '1')) != 0)
 		goto out;
 	if (rename(tmp, path) < 0) {
 		rc = sm_err(EX_IOERR, "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	if ((rc = sm_fsync_dir(p->dir)) != 0 ||
-	    (rc = ctl_write(p, s->ctlfd, &s->ctl, o, 1, 1)) != 0)
+	    (rc = ctl_write(p, s->ctlfd, &s->ctl, o)) != 0)
 		goto out;
 	if (rebuild(p, o, 1 - o, NULL) == 0)
-		ctl_write(p, s->ctlfd, &s->ctl, o, 0, 0);
+		mark(p, '0');
 out:
 	if (rc)
 		unlink(tmp);

@@ -75,35 +75,23 @@ check_ok() {
 	[ "$_got" -eq 0 ] || diag <out
 }
 
-# ctl good|busy: what the store's control file says (the newer of its
-# two slots that checks); ctl mark: makes it say that the copy that is
-# not the good one is being changed, as a kill in a transaction leaves
-# it.
-cat >ctl.py <<'EOF'
+# good: which copy of the store its control file names (the newer of
+# its two slots that checks); marked: whether the lock file's first byte
+# says the other copy may be half-changed (as a kill in a transaction
+# leaves it).
+cat >good.py <<'EOF'
 import hashlib, sys
-path = sys.argv[1]
-data = bytearray(open(path, "rb").read())
-key = b"smail-store-ctl-v1"
+data = open(sys.argv[1], "rb").read()
 def slot(i):
-    s = data[i * 4096:i * 4096 + 48]
-    if s[:4] != b"SMC1" or hashlib.blake2b(bytes(s[:16]), digest_size=32,
-            key=key).digest() != bytes(s[16:48]):
+    s = data[i * 4096:i * 4096 + 64]
+    if s[:4] != b"SMC2" or hashlib.blake2b(s[:32], digest_size=32,
+            key=b"smail-store-ctl-v2").digest() != s[32:64]:
         return None
-    return int.from_bytes(s[4:12], "big"), s[12], s[13]
-slots = [x for x in (slot(0), slot(1)) if x]
-seq, good, busy = max(slots)
-if sys.argv[2] == "good":
-    print(good)
-elif sys.argv[2] == "busy":
-    print(busy)
-elif sys.argv[2] == "mark":
-    seq += 1
-    s = b"SMC1" + seq.to_bytes(8, "big") + bytes([good, 1, 0, 0])
-    s += hashlib.blake2b(s, digest_size=32, key=key).digest()
-    data[(seq % 2) * 4096:(seq % 2) * 4096 + 48] = s
-    open(path, "r+b").write(data)
+    return int.from_bytes(s[4:12], "big"), s[12]
+print(max(x for x in (slot(0), slot(1)) if x)[1])
 EOF
-ctl() { "$PYTHON" ctl.py "$SMAIL_DIR/store.ctl" "$1"; }
+good() { "$PYTHON" good.py "$SMAIL_DIR/store.ctl"; }
+marked() { [ "$(head -c 1 "$SMAIL_DIR/lock")" = 1 ] && echo 1 || echo 0; }
 
 T=$(printf '\t')
 A=alice@agency.gov B=bob@partner.example
@@ -204,7 +192,7 @@ while [ $r -lt $rounds ]; do
 	# from the good one before it writes.  Every other time, a login (a
 	# writer) does that here, not killed; otherwise the next round's
 	# send does it, and may be killed in the middle.
-	if [ "$(ctl busy)" = 1 ]; then
+	if [ "$(marked)" = 1 ]; then
 		cut=$((cut + 1))
 		if [ $((cut % 2)) -eq 1 ]; then
 			smail-register --login --password-file pw.$A $A \
@@ -503,11 +491,11 @@ rm -f relay.bg
 took "smail-admin flush"
 
 # ====================================================================
-# 7. A transaction cut short, by hand: the control file says so
+# 7. A transaction cut short, by hand: the lock file says so
 # ====================================================================
 # The state a kill in the middle of a transaction leaves, made by hand:
-# the copy that is not the good one marked as being changed, garbled in
-# the middle, and a half copy left by a rebuild that was itself killed.
+# the mark, the copy that is not the good one garbled in the middle, and
+# a half copy left by a rebuild that was itself killed.
 section "a transaction cut short"
 new_portal
 add_user $A "$PWA"
@@ -516,26 +504,50 @@ login $A pw.$A
 login $B pw.$B
 echo one | smail-send -u $A -s One $B >one.id 2>/dev/null
 echo two | smail-send -u $A -s Two $B >two.id 2>/dev/null
-same "the control file says no change is under way" 0 "$(ctl busy)"
-g=$(ctl good)
+same "the lock file says no change is under way" 0 "$(marked)"
+g=$(good)
 o=$((1 - g))
-ctl mark
-head -c 8192 /dev/urandom | dd of="$SMAIL_DIR/store.$o.db" bs=4096 seek=2 \
-	conv=notrunc 2>/dev/null
+printf 1 | dd of="$SMAIL_DIR/lock" conv=notrunc 2>/dev/null
+# garble: random pages in the middle of the copy that is not the good one.
+garble() {
+	g=$(good)
+	o=$((1 - g))
+	head -c 8192 /dev/urandom | dd of="$SMAIL_DIR/store.$o.db" bs=4096 \
+		seek=2 conv=notrunc 2>/dev/null
+}
+garble
 (umask 077; printf 'half a copy' >"$SMAIL_DIR/store.$o.db.new")
 check_ok "a reader (smail-admin check) reads the good copy"
-err_has "and says the next writer rebuilds the other" \
-	'a change to the store was cut short; the next command that writes rebuilds'
-same "and leaves the rebuild to the next writer" 1 "$(ctl busy)"
+err_has "and says the next writer makes the other again" \
+	"the store's other copy is to be made again .* the next command that writes does it"
+same "and leaves the rebuild to the next writer" 1 "$(marked)"
 echo three | smail-send -u $A -s Three $B >three.id 2>err
 same "the next writer rebuilds the copy, then sends" "0 1" \
 	"$? $(grep -c "store.$o.db rebuilt from store.$g.db (a change to it was cut short; nothing lost)" err)"
-same "nothing is marked any more" 0 "$(ctl busy)"
+same "nothing is marked any more" 0 "$(marked)"
 same "the half copy and the damaged file are gone" "" \
 	"$(ls "$SMAIL_DIR" | grep '^store\.[01]\.db\.')"
 cat one.id two.id three.id | cut -f1 >ids
 run 0 "the three messages read" smail-fetch -u $B - <ids
 same "all three" 3 "$(grep -c '^Subject: ' out)"
 check_ok "check passes after the rebuild"
+# A power cut means a reboot: the control file then names another boot,
+# and the other copy's last changes (not synced) may not have reached
+# the disk.  SMAIL_BOOT_ID stands for the next boot.
+garble
+SMAIL_BOOT_ID=the-next-boot
+export SMAIL_BOOT_ID
+check_ok "after the reboot a reader (check) reads the good copy"
+err_has "and says the next writer makes the other again" \
+	"the store's other copy is to be made again"
+echo four | smail-send -u $A -s Four $B >four.id 2>err
+same "the first writer after it makes the other copy again, then sends" "0 1" \
+	"$? $(grep -c "store.$o.db rebuilt from store.$g.db (the machine restarted since the last change; nothing lost)" err)"
+echo five | smail-send -u $A -s Five $B >five.id 2>err
+same "once" "0 0" "$? $(grep -c 'rebuilt' err)"
+cat one.id two.id three.id four.id five.id | cut -f1 >ids
+run 0 "the five messages read" smail-fetch -u $B - <ids
+same "all five" 5 "$(grep -c '^Subject: ' out)"
+unset SMAIL_BOOT_ID
 took "a transaction cut short"
 done_testing
